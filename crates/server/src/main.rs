@@ -1,0 +1,2 @@
+//! The `docker-watcher` binary: glue only.
+fn main() {}
