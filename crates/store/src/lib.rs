@@ -1,1 +1,23 @@
-//! (being written)
+//! The database: SQLite through diesel and an r2d2 pool, with the schema's migrations embedded.
+//!
+//! Owns: the tables (configuration, instances, deploys and their logs, poll state), their row types
+//! and every query. Each pooled connection gets WAL, foreign keys and a busy timeout; read-then-write
+//! operations run in immediate transactions.
+//!
+//! Does not own: what the rows mean for a deploy (that is `deployer`), HTTP shapes (that is `api`),
+//! or talking to Docker. All calls block: async callers use `spawn_blocking` or `web::block`.
+
+mod error;
+mod models;
+mod pool;
+mod schema;
+
+pub use error::{Result, StoreError};
+pub use models::configuration::{NewConfiguration, NewProjectWithStages};
+pub use models::deploy::{Deploy, DeployStatus, DeployView, NewDeploy, Trigger};
+pub use models::deploy_log::LogLine;
+pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};
+pub use models::project::{NewProject, Project};
+pub use models::settings::Settings;
+pub use models::stage::{NewStage, Stage};
+pub use pool::{Store, now_ms};

@@ -1,0 +1,227 @@
+//! Deploys: one attempt to bring a tag up in a stage.
+
+use diesel::prelude::*;
+
+use crate::error::{QueryContext, Result};
+use crate::models::text_enum::text_enum;
+use crate::pool::{Store, now_ms};
+use crate::schema::{deploys, projects, stages};
+
+text_enum! {
+    /// Where a deploy is in its life.
+    pub enum DeployStatus {
+        /// Waiting for its stage's previous deploy to finish.
+        Queued => "queued",
+        /// Being carried out.
+        Running => "running",
+        /// The new instance is up and healthy.
+        Succeeded => "succeeded",
+        /// A step failed; what this deploy made was removed.
+        Failed => "failed",
+        /// The process stopped while the deploy was queued or running.
+        Interrupted => "interrupted",
+    }
+}
+
+impl DeployStatus {
+    /// Whether the deploy has ended.
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            DeployStatus::Succeeded | DeployStatus::Failed | DeployStatus::Interrupted
+        )
+    }
+}
+
+text_enum! {
+    /// What started a deploy.
+    pub enum Trigger {
+        /// A registry or CI system called the webhook.
+        Webhook => "webhook",
+        /// The registry poller saw a new tag.
+        Poll => "poll",
+        /// A person asked for it.
+        Manual => "manual",
+    }
+}
+
+/// A deploy row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = deploys)]
+pub struct Deploy {
+    /// Row id.
+    pub id: i64,
+    /// Random hex that makes this deploy's container name unique.
+    pub short_id: String,
+    /// The project.
+    pub project_id: i64,
+    /// The stage.
+    pub stage_id: i64,
+    /// The tag being deployed.
+    pub tag: String,
+    /// The full image reference being deployed.
+    pub image: String,
+    /// The image digest, once pulled.
+    pub digest: Option<String>,
+    /// What started the deploy.
+    pub trigger: Trigger,
+    /// Where the deploy is.
+    pub status: DeployStatus,
+    /// Why it failed or was interrupted.
+    pub reason: Option<String>,
+    /// When it was requested, ms since the epoch.
+    pub created_at: i64,
+    /// When work on it began.
+    pub started_at: Option<i64>,
+    /// When it ended.
+    pub finished_at: Option<i64>,
+}
+
+/// A deploy with the names a person reads.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DeployView {
+    /// The deploy.
+    pub deploy: Deploy,
+    /// Its project's name.
+    pub project: String,
+    /// Its stage's name.
+    pub stage: String,
+}
+
+/// The fields of a newly requested deploy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewDeploy {
+    /// See [`Deploy::project_id`].
+    pub project_id: i64,
+    /// See [`Deploy::stage_id`].
+    pub stage_id: i64,
+    /// See [`Deploy::tag`].
+    pub tag: String,
+    /// See [`Deploy::image`].
+    pub image: String,
+    /// See [`Deploy::trigger`].
+    pub trigger: Trigger,
+}
+
+impl Store {
+    /// Records a queued deploy with a fresh short id.
+    pub fn create_deploy(&self, new: &NewDeploy) -> Result<Deploy> {
+        let short_id = format!("{:08x}", rand::random::<u32>());
+        diesel::insert_into(deploys::table)
+            .values((
+                deploys::short_id.eq(short_id),
+                deploys::project_id.eq(new.project_id),
+                deploys::stage_id.eq(new.stage_id),
+                deploys::tag.eq(&new.tag),
+                deploys::image.eq(&new.image),
+                deploys::trigger.eq(new.trigger),
+                deploys::status.eq(DeployStatus::Queued),
+                deploys::created_at.eq(now_ms()),
+            ))
+            .returning(Deploy::as_returning())
+            .get_result(&mut self.conn()?)
+            .context("recording a deploy")
+    }
+
+    /// One deploy by id.
+    pub fn deploy(&self, id: i64) -> Result<Deploy> {
+        deploys::table
+            .find(id)
+            .select(Deploy::as_select())
+            .first(&mut self.conn()?)
+            .or_not_found(|| format!("deploy {id}"))
+    }
+
+    /// One deploy with its project and stage names.
+    pub fn deploy_view(&self, id: i64) -> Result<DeployView> {
+        deploys::table
+            .find(id)
+            .inner_join(projects::table)
+            .inner_join(stages::table)
+            .select((Deploy::as_select(), projects::name, stages::name))
+            .first::<(Deploy, String, String)>(&mut self.conn()?)
+            .map(|(deploy, project, stage)| DeployView {
+                deploy,
+                project,
+                stage,
+            })
+            .or_not_found(|| format!("deploy {id}"))
+    }
+
+    /// The most recent deploys, newest first.
+    pub fn recent_deploys(&self, limit: i64) -> Result<Vec<DeployView>> {
+        let rows = deploys::table
+            .inner_join(projects::table)
+            .inner_join(stages::table)
+            .order(deploys::id.desc())
+            .limit(limit)
+            .select((Deploy::as_select(), projects::name, stages::name))
+            .load::<(Deploy, String, String)>(&mut self.conn()?)
+            .context("listing deploys")?;
+        Ok(rows
+            .into_iter()
+            .map(|(deploy, project, stage)| DeployView {
+                deploy,
+                project,
+                stage,
+            })
+            .collect())
+    }
+
+    /// Marks a deploy as being carried out.
+    pub fn start_deploy(&self, id: i64) -> Result<()> {
+        diesel::update(deploys::table.find(id))
+            .set((
+                deploys::status.eq(DeployStatus::Running),
+                deploys::started_at.eq(now_ms()),
+            ))
+            .execute(&mut self.conn()?)
+            .context("starting a deploy")?;
+        Ok(())
+    }
+
+    /// Records the digest a deploy pulled.
+    pub fn set_deploy_digest(&self, id: i64, digest: &str) -> Result<()> {
+        diesel::update(deploys::table.find(id))
+            .set(deploys::digest.eq(digest))
+            .execute(&mut self.conn()?)
+            .context("recording a deploy's digest")?;
+        Ok(())
+    }
+
+    /// Ends a deploy with its outcome.
+    pub fn finish_deploy(&self, id: i64, status: DeployStatus, reason: Option<&str>) -> Result<()> {
+        diesel::update(deploys::table.find(id))
+            .set((
+                deploys::status.eq(status),
+                deploys::reason.eq(reason),
+                deploys::finished_at.eq(now_ms()),
+            ))
+            .execute(&mut self.conn()?)
+            .context("finishing a deploy")?;
+        Ok(())
+    }
+
+    /// Marks every queued or running deploy as interrupted (the process that ran them is gone)
+    /// and returns their ids.
+    pub fn interrupt_unfinished_deploys(&self, reason: &str) -> Result<Vec<i64>> {
+        let mut conn = self.conn()?;
+        conn.immediate_transaction(|conn| {
+            let unfinished = deploys::status.eq_any([DeployStatus::Queued, DeployStatus::Running]);
+            let ids: Vec<i64> = deploys::table
+                .filter(unfinished)
+                .select(deploys::id)
+                .load(conn)
+                .context("finding unfinished deploys")?;
+            diesel::update(deploys::table.filter(deploys::id.eq_any(&ids)))
+                .set((
+                    deploys::status.eq(DeployStatus::Interrupted),
+                    deploys::reason.eq(reason),
+                    deploys::finished_at.eq(now_ms()),
+                ))
+                .execute(conn)
+                .context("interrupting deploys")?;
+            Ok(ids)
+        })
+    }
+}

@@ -1,0 +1,145 @@
+//! Instances: containers of one tag in one stage that this tool made and keeps.
+
+use diesel::prelude::*;
+
+use crate::error::{QueryContext, Result};
+use crate::models::text_enum::text_enum;
+use crate::pool::{Store, now_ms};
+use crate::schema::{instances, stages};
+
+text_enum! {
+    /// What an instance is doing.
+    pub enum InstanceStatus {
+        /// Healthy and serving.
+        Running => "running",
+        /// Its container is stopped but kept.
+        Stopped => "stopped",
+        /// Its container is gone; the row stays as history.
+        Removed => "removed",
+        /// Its container stopped on its own.
+        Failed => "failed",
+    }
+}
+
+/// An instance row.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = instances)]
+pub struct Instance {
+    /// Row id.
+    pub id: i64,
+    /// The project.
+    pub project_id: i64,
+    /// The stage.
+    pub stage_id: i64,
+    /// The deploy that made it.
+    pub deploy_id: i64,
+    /// The tag it runs.
+    pub tag: String,
+    /// The image digest it runs.
+    pub digest: Option<String>,
+    /// The Docker container id.
+    pub container_id: String,
+    /// The Docker container name.
+    pub container_name: String,
+    /// Where it answers, such as `http://172.18.0.3:8080`.
+    pub address: Option<String>,
+    /// What it is doing.
+    pub status: InstanceStatus,
+    /// Creation time, ms since the epoch.
+    pub created_at: i64,
+    /// Last change.
+    pub updated_at: i64,
+}
+
+/// An instance with its stage's name.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InstanceView {
+    /// The instance.
+    pub instance: Instance,
+    /// Its stage's name.
+    pub stage: String,
+}
+
+/// The fields of a new instance.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewInstance {
+    /// See [`Instance::project_id`].
+    pub project_id: i64,
+    /// See [`Instance::stage_id`].
+    pub stage_id: i64,
+    /// See [`Instance::deploy_id`].
+    pub deploy_id: i64,
+    /// See [`Instance::tag`].
+    pub tag: String,
+    /// See [`Instance::digest`].
+    pub digest: Option<String>,
+    /// See [`Instance::container_id`].
+    pub container_id: String,
+    /// See [`Instance::container_name`].
+    pub container_name: String,
+    /// See [`Instance::address`].
+    pub address: Option<String>,
+}
+
+impl Store {
+    /// Records a running instance.
+    pub fn create_instance(&self, new: &NewInstance) -> Result<Instance> {
+        let now = now_ms();
+        diesel::insert_into(instances::table)
+            .values((
+                instances::project_id.eq(new.project_id),
+                instances::stage_id.eq(new.stage_id),
+                instances::deploy_id.eq(new.deploy_id),
+                instances::tag.eq(&new.tag),
+                instances::digest.eq(&new.digest),
+                instances::container_id.eq(&new.container_id),
+                instances::container_name.eq(&new.container_name),
+                instances::address.eq(&new.address),
+                instances::status.eq(InstanceStatus::Running),
+                instances::created_at.eq(now),
+                instances::updated_at.eq(now),
+            ))
+            .returning(Instance::as_returning())
+            .get_result(&mut self.conn()?)
+            .context("recording an instance")
+    }
+
+    /// Changes an instance's status.
+    pub fn set_instance_status(&self, id: i64, status: InstanceStatus) -> Result<()> {
+        diesel::update(instances::table.find(id))
+            .set((
+                instances::status.eq(status),
+                instances::updated_at.eq(now_ms()),
+            ))
+            .execute(&mut self.conn()?)
+            .context("updating an instance")?;
+        Ok(())
+    }
+
+    /// The instances of a stage that still have a container, oldest first.
+    pub fn live_instances_of_stage(&self, stage_id: i64) -> Result<Vec<Instance>> {
+        instances::table
+            .filter(instances::stage_id.eq(stage_id))
+            .filter(instances::status.ne(InstanceStatus::Removed))
+            .order(instances::id)
+            .select(Instance::as_select())
+            .load(&mut self.conn()?)
+            .context("listing a stage's instances")
+    }
+
+    /// The instances of a project that still have a container, with stage names, oldest first.
+    pub fn live_instances_of_project(&self, project_id: i64) -> Result<Vec<InstanceView>> {
+        let rows = instances::table
+            .inner_join(stages::table)
+            .filter(instances::project_id.eq(project_id))
+            .filter(instances::status.ne(InstanceStatus::Removed))
+            .order(instances::id)
+            .select((Instance::as_select(), stages::name))
+            .load::<(Instance, String)>(&mut self.conn()?)
+            .context("listing a project's instances")?;
+        Ok(rows
+            .into_iter()
+            .map(|(instance, stage)| InstanceView { instance, stage })
+            .collect())
+    }
+}

@@ -1,0 +1,77 @@
+//! Opening the database: the connection pool, per-connection settings and migrations.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::sqlite::SqliteConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+use crate::error::{Result, StoreError};
+
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+pub(crate) type Conn = PooledConnection<ConnectionManager<SqliteConnection>>;
+
+/// Settings SQLite keeps per connection, so they are applied every time the pool hands one out.
+/// (`busy_timeout` in particular is not stored in the database file.)
+#[derive(Debug)]
+struct ConnectionSettings;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSettings {
+    fn on_acquire(
+        &self,
+        conn: &mut SqliteConnection,
+    ) -> std::result::Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = NORMAL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA busy_timeout = 5000;",
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// The handle every part of the program uses to reach the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: Pool<ConnectionManager<SqliteConnection>>,
+}
+
+impl Store {
+    /// Opens (creating when missing) the database file and applies pending migrations.
+    pub fn open(path: &Path) -> Result<Store> {
+        let open_error = |message: String| StoreError::Open {
+            path: path.display().to_string(),
+            message,
+        };
+        let url = path
+            .to_str()
+            .ok_or_else(|| open_error("the path is not valid UTF-8".into()))?;
+        let pool = Pool::builder()
+            .max_size(8)
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(ConnectionSettings))
+            .build(ConnectionManager::<SqliteConnection>::new(url))
+            .map_err(|e| open_error(e.to_string()))?;
+        let store = Store { pool };
+        let mut conn = store.conn()?;
+        conn.run_pending_migrations(MIGRATIONS)
+            .map_err(|e| open_error(format!("migration failed: {e}")))?;
+        Ok(store)
+    }
+
+    pub(crate) fn conn(&self) -> Result<Conn> {
+        Ok(self.pool.get()?)
+    }
+}
+
+/// Milliseconds since the Unix epoch: the store's unit of time.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

@@ -1,0 +1,129 @@
+//! Diesel's view of the tables created by `/migrations`.
+
+diesel::table! {
+    settings (id) {
+        id -> BigInt,
+        domain -> Text,
+        network -> Text,
+        subdomain_pattern -> Text,
+        route_target -> Text,
+        poll_interval_secs -> BigInt,
+        webhook_secret -> Text,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    registries (id) {
+        id -> BigInt,
+        name -> Text,
+        url -> Text,
+        username -> Nullable<Text>,
+        password -> Nullable<Binary>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> BigInt,
+        name -> Text,
+        image -> Text,
+        registry_id -> Nullable<BigInt>,
+        port -> Nullable<Integer>,
+        health_path -> Text,
+        health_interval_ms -> BigInt,
+        health_timeout_ms -> BigInt,
+        health_retries -> Integer,
+        health_start_period_ms -> BigInt,
+        env -> Text,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    stages (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        name -> Text,
+        tag_pattern -> Text,
+        auto_deploy -> Bool,
+        max_instances -> Integer,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    deploys (id) {
+        id -> BigInt,
+        short_id -> Text,
+        project_id -> BigInt,
+        stage_id -> BigInt,
+        tag -> Text,
+        image -> Text,
+        digest -> Nullable<Text>,
+        trigger -> Text,
+        status -> Text,
+        reason -> Nullable<Text>,
+        created_at -> BigInt,
+        started_at -> Nullable<BigInt>,
+        finished_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    deploy_logs (id) {
+        id -> BigInt,
+        deploy_id -> BigInt,
+        seq -> BigInt,
+        at -> BigInt,
+        message -> Text,
+    }
+}
+
+diesel::table! {
+    instances (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        stage_id -> BigInt,
+        deploy_id -> BigInt,
+        tag -> Text,
+        digest -> Nullable<Text>,
+        container_id -> Text,
+        container_name -> Text,
+        address -> Nullable<Text>,
+        status -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    poll_state (stage_id) {
+        stage_id -> BigInt,
+        last_tag -> Nullable<Text>,
+        last_digest -> Nullable<Text>,
+        checked_at -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(projects -> registries (registry_id));
+diesel::joinable!(stages -> projects (project_id));
+diesel::joinable!(deploys -> projects (project_id));
+diesel::joinable!(deploys -> stages (stage_id));
+diesel::joinable!(deploy_logs -> deploys (deploy_id));
+diesel::joinable!(instances -> deploys (deploy_id));
+diesel::joinable!(instances -> projects (project_id));
+diesel::joinable!(instances -> stages (stage_id));
+diesel::joinable!(poll_state -> stages (stage_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    registries,
+    projects,
+    stages,
+    deploys,
+    deploy_logs,
+    instances,
+    poll_state,
+);
