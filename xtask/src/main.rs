@@ -1,2 +1,106 @@
-//! Project tasks.
-fn main() {}
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! Tasks:
+//!
+//! - `testbed`: install and start what the tests talk to (Docker, a registry, test images)
+//!   and write their coordinates to `target/testbed/env`.
+//! - `dist`: build the frontend and the release binary that embeds it.
+//! - `test`: everything CI checks, in order; `cargo xtask test -- <args>` passes extra
+//!   arguments to `cargo test`.
+//!
+//! xtask uses std only so that it builds in seconds on a fresh machine; arguments are
+//! parsed by hand for the same reason.
+
+mod dist;
+mod shell;
+mod test;
+mod testbed;
+
+use std::{
+    env,
+    path::{Path, PathBuf},
+    process::ExitCode,
+};
+
+type Result<T, E = Box<dyn std::error::Error>> = std::result::Result<T, E>;
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  testbed              install and start Docker, a registry and the test images
+  dist                 build the frontend and target/release/docker-watcher
+  test [-- <args>]     run every check CI runs; <args> go to `cargo test`";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = env::args().skip(1).collect();
+    match run(&args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(args: &[String]) -> Result<()> {
+    let Some((task, rest)) = args.split_first() else {
+        return Err(format!("no task given\n\n{USAGE}").into());
+    };
+    let root = project_root();
+    match task.as_str() {
+        // Development tasks.
+        "testbed" => {
+            no_more_args(task, rest)?;
+            testbed::ensure(&root).map(drop)
+        }
+        "dist" => {
+            no_more_args(task, rest)?;
+            dist::run(&root)
+        }
+        "test" => match rest {
+            [] => test::run(&root, &[]),
+            [sep, cargo_test_args @ ..] if sep == "--" => test::run(&root, cargo_test_args),
+            [other, ..] => Err(format!(
+                "unexpected argument `{other}`; put `cargo test` arguments after `--`"
+            )
+            .into()),
+        },
+
+        // Tasks that run the product itself (such as `demo`) belong in this section.
+
+        // Everything else.
+        "help" | "-h" | "--help" => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        other => Err(format!("unknown task `{other}`\n\n{USAGE}").into()),
+    }
+}
+
+fn no_more_args(task: &str, rest: &[String]) -> Result<()> {
+    match rest.first() {
+        None => Ok(()),
+        Some(arg) => Err(format!("`{task}` takes no arguments, got `{arg}`").into()),
+    }
+}
+
+/// The workspace root: xtask/ sits directly inside it.
+fn project_root() -> PathBuf {
+    // Prefer the runtime value so a moved checkout still resolves correctly.
+    let manifest_dir = env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
+        .parent()
+        .expect("xtask lives inside the workspace root")
+        .to_path_buf()
+}
+
+/// Cargo's target directory, honouring `CARGO_TARGET_DIR` like cargo does.
+fn target_dir(root: &Path) -> PathBuf {
+    match env::var_os("CARGO_TARGET_DIR") {
+        Some(dir) => root.join(dir),
+        None => root.join("target"),
+    }
+}
