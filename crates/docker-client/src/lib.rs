@@ -23,3 +23,32 @@ pub use containers::{ContainerSpec, ContainerState, ContainerSummary};
 pub use error::DockerError;
 pub use images::{Healthcheck, ImageInfo};
 pub use pull::{PullProgress, RegistryAuth};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn assert_send<T: Send>(_: &T) {}
+
+    /// The deployer runs these calls in spawned tasks, which needs `Send` futures.
+    #[test]
+    fn the_client_and_its_futures_can_move_between_threads() {
+        fn assert_send_sync_clone<T: Send + Sync + Clone>() {}
+        assert_send_sync_clone::<DockerClient>();
+        let client = DockerClient::new(Some("unix:///nonexistent.sock")).unwrap();
+        let mut on_progress = |_: PullProgress| {};
+        let spec = ContainerSpec::default();
+        assert_send(&client.ping());
+        assert_send(&client.pull("acme/web:1", None, &mut on_progress));
+        assert_send(&client.inspect_image("acme/web:1"));
+        assert_send(&client.ensure_network("dw"));
+        assert_send(&client.create_container(&spec));
+        assert_send(&client.start_container("dw-web"));
+        assert_send(&client.inspect_container("dw-web"));
+        assert_send(&client.stop_container("dw-web", Duration::from_secs(1)));
+        assert_send(&client.remove_container("dw-web"));
+        assert_send(&client.container_logs_tail("dw-web", 10));
+        assert_send(&client.list_containers(&[]));
+    }
+}

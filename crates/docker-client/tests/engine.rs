@@ -1,0 +1,464 @@
+//! Against the real Docker engine (DOCKER_HOST or the local socket), the test
+//! images `dw-testbed/app:{v1,v2}` and the registry at 127.0.0.1:5000.
+//! A missing service fails the test with a message naming it; nothing is skipped.
+//!
+//! Every object a test creates carries that test's run id, and a guard
+//! removes them when the test ends, whether it passed or not.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::{IpAddr, SocketAddr, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress};
+
+const APP_V1: &str = "dw-testbed/app:v1";
+const REGISTRY: &str = "127.0.0.1:5000";
+const REGISTRY_IMAGE: &str = "127.0.0.1:5000/dev/app:v1";
+/// Every container a test creates carries this label, valued with the run id.
+const RUN_LABEL: &str = "dw-test.run";
+
+fn run_id() -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos();
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+async fn engine() -> DockerClient {
+    let client = DockerClient::new(None).expect("DOCKER_HOST should be a usable address");
+    if let Err(err) = client.ping().await {
+        panic!(
+            "these tests need a running Docker engine at {}: {err}. Start dockerd first.",
+            client.host()
+        );
+    }
+    client
+}
+
+async fn require_image(client: &DockerClient, image: &str) {
+    if let Err(err) = client.inspect_image(image).await {
+        panic!(
+            "the test image {image} is missing from the Docker engine ({err}); build the testbed images first"
+        );
+    }
+}
+
+fn require_registry() {
+    let addr: SocketAddr = REGISTRY.parse().unwrap();
+    if let Err(err) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
+        panic!("the test registry at {REGISTRY} is not running ({err}); start it first");
+    }
+}
+
+/// Removes the run's containers and networks on drop, even when the test panicked.
+struct Cleanup {
+    run: String,
+    networks: Vec<String>,
+}
+
+impl Cleanup {
+    fn new(run: &str) -> Cleanup {
+        Cleanup {
+            run: run.to_owned(),
+            networks: Vec::new(),
+        }
+    }
+
+    /// Registers a network before it is created, so a failure midway still cleans it.
+    fn network(&mut self, name: String) -> String {
+        self.networks.push(name.clone());
+        name
+    }
+
+    fn spec(&self, name: &str) -> ContainerSpec {
+        ContainerSpec {
+            name: format!("dw-test-{}-{name}", self.run),
+            image: APP_V1.into(),
+            labels: BTreeMap::from([(RUN_LABEL.to_owned(), self.run.clone())]),
+            ..Default::default()
+        }
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let run = self.run.clone();
+        let networks = std::mem::take(&mut self.networks);
+        // Drop cannot await, and the test's runtime may be shutting down:
+        // clean up on a runtime of our own in a separate thread.
+        let cleaning = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let Ok(client) = DockerClient::new(None) else {
+                    return;
+                };
+                if let Ok(containers) = client.list_containers(&[(RUN_LABEL, Some(&run))]).await {
+                    for container in containers {
+                        let _ = client.remove_container(&container.id).await;
+                    }
+                }
+                for network in networks {
+                    let _ = client.remove_network(&network).await;
+                }
+            });
+        });
+        let _ = cleaning.join();
+    }
+}
+
+/// One plain HTTP/1.0 GET; returns the body, or None if the server is not answering yet.
+fn http_get(ip: IpAddr, port: u16, path: &str) -> Option<String> {
+    let addr = SocketAddr::new(ip, port);
+    let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(2)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {ip}\r\n\r\n").ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
+    head.starts_with("HTTP/1.").then(|| body.to_owned())
+}
+
+/// Polls until the container's web server answers (it needs a moment after start).
+async fn probe_version(ip: IpAddr) -> String {
+    tokio::task::spawn_blocking(move || {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(body) = http_get(ip, 8080, "/version") {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the container at {ip}:8080 never answered"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+    .await
+    .unwrap()
+}
+
+async fn wait_until_stopped(client: &DockerClient, name: &str) -> docker_client::ContainerState {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let state = client.inspect_container(name).await.unwrap();
+        if !state.running && state.status != "created" {
+            return state;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} is still running: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+async fn ping_reports_engine_and_api_versions() {
+    let client = engine().await;
+    let info = client.ping().await.unwrap();
+    assert!(
+        info.api_version.starts_with("1."),
+        "api version {:?}",
+        info.api_version
+    );
+    assert!(!info.engine_version.is_empty());
+    // Cached: a clone answers the same without a new handshake.
+    assert_eq!(client.clone().ping().await.unwrap(), info);
+}
+
+#[tokio::test]
+async fn pull_from_the_test_registry_reports_progress_and_the_image_describes_itself() {
+    require_registry();
+    let client = engine().await;
+    let mut seen = Vec::new();
+    let mut record = |progress: PullProgress| seen.push(progress.message);
+    client
+        .pull(REGISTRY_IMAGE, None, &mut record)
+        .await
+        .unwrap_or_else(|err| panic!("pulling {REGISTRY_IMAGE}: {err}"));
+    assert!(
+        seen.iter().any(|m| m.starts_with("Digest: sha256:")),
+        "{seen:?}"
+    );
+    assert!(
+        seen.last().is_some_and(|m| m.starts_with("Status: ")),
+        "{seen:?}"
+    );
+
+    let image = client.inspect_image(REGISTRY_IMAGE).await.unwrap();
+    assert!(image.id.starts_with("sha256:"), "{image:?}");
+    assert_eq!(image.exposed_ports, [8080]);
+    assert!(
+        image
+            .repo_digests
+            .iter()
+            .any(|d| d.starts_with("127.0.0.1:5000/dev/app@sha256:")),
+        "{image:?}"
+    );
+}
+
+#[tokio::test]
+async fn pulling_a_tag_missing_from_the_registry_fails_naming_the_image() {
+    require_registry();
+    let client = engine().await;
+    let image = format!("127.0.0.1:5000/dev/app:missing-{}", run_id());
+    let result = client.pull(&image, None, &mut |_| {}).await;
+    match result {
+        Err(err @ DockerError::PullFailed { .. }) => {
+            let text = err.to_string();
+            assert!(text.contains(&image), "{text}");
+            assert!(text.contains("manifest unknown"), "{text}");
+        }
+        other => panic!("expected PullFailed for {image}, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn inspecting_missing_things_is_not_found() {
+    let client = engine().await;
+    let run = run_id();
+    let image = format!("dw-testbed/absent:{run}");
+    let container = format!("dw-test-{run}-absent");
+    assert!(matches!(
+        client.inspect_image(&image).await,
+        Err(DockerError::NotFound { ref what }) if *what == format!("image {image}")
+    ));
+    assert!(matches!(
+        client.inspect_container(&container).await,
+        Err(DockerError::NotFound { ref what }) if *what == format!("container {container}")
+    ));
+    assert!(matches!(
+        client.start_container(&container).await,
+        Err(DockerError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn ensure_network_creates_once_then_finds_it() {
+    let client = engine().await;
+    let run = run_id();
+    let mut cleanup = Cleanup::new(&run);
+    let network = cleanup.network(format!("dw-test-{run}-net"));
+    assert!(client.ensure_network(&network).await.unwrap());
+    assert!(!client.ensure_network(&network).await.unwrap());
+}
+
+#[tokio::test]
+async fn racing_ensure_network_calls_create_exactly_one_network() {
+    let client = engine().await;
+    let run = run_id();
+    let mut cleanup = Cleanup::new(&run);
+    let network = cleanup.network(format!("dw-test-{run}-race"));
+    let racers: Vec<_> = (0..4)
+        .map(|_| {
+            let client = client.clone();
+            let network = network.clone();
+            tokio::spawn(async move { client.ensure_network(&network).await })
+        })
+        .collect();
+    let mut created = 0;
+    for racer in racers {
+        if racer.await.unwrap().expect("no racer may fail") {
+            created += 1;
+        }
+    }
+    assert_eq!(created, 1);
+    // Still exactly one network of that name: a container can join it by name.
+    let mut spec = cleanup.spec("on-race-net");
+    spec.network = Some(network.clone());
+    client.create_container(&spec).await.unwrap();
+}
+
+#[tokio::test]
+async fn container_lifecycle_create_start_probe_stop_remove() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let run = run_id();
+    let mut cleanup = Cleanup::new(&run);
+    let network = cleanup.network(format!("dw-test-{run}-net"));
+    client.ensure_network(&network).await.unwrap();
+
+    let mut spec = cleanup.spec("web");
+    spec.network = Some(network.clone());
+    spec.exposed_port = Some(8080);
+    spec.env = vec![("GREETING".into(), "hello".into())];
+    spec.labels.insert("dw.app".into(), "web".into());
+    let id = client.create_container(&spec).await.unwrap();
+
+    let created = client.inspect_container(&spec.name).await.unwrap();
+    assert_eq!(created.id, id);
+    assert_eq!(created.name, spec.name);
+    assert_eq!(created.status, "created");
+    assert!(!created.running);
+    assert_eq!(created.started_at, None);
+
+    client.start_container(&id).await.unwrap();
+    let running = client.inspect_container(&id).await.unwrap();
+    assert!(running.running, "{running:?}");
+    assert_eq!(running.status, "running");
+    assert_eq!(running.exit_code, None);
+    assert!(running.started_at.is_some());
+    assert_eq!(running.health, None, "the test image has no health check");
+    assert_eq!(
+        running.labels.get("dw.app").map(String::as_str),
+        Some("web")
+    );
+    let ip: IpAddr = running
+        .ip_addresses
+        .get(&network)
+        .unwrap_or_else(|| panic!("no address on {network}: {running:?}"))
+        .parse()
+        .unwrap();
+    assert_eq!(probe_version(ip).await.trim(), "v1");
+
+    client
+        .stop_container(&id, Duration::from_secs(5))
+        .await
+        .unwrap();
+    let stopped = client.inspect_container(&id).await.unwrap();
+    assert!(!stopped.running);
+    assert_eq!(stopped.status, "exited");
+    assert!(stopped.exit_code.is_some());
+    // Stopping again is fine.
+    client
+        .stop_container(&id, Duration::from_secs(5))
+        .await
+        .unwrap();
+
+    assert!(client.remove_container(&id).await.unwrap());
+    assert!(!client.remove_container(&id).await.unwrap());
+    assert!(matches!(
+        client.inspect_container(&id).await,
+        Err(DockerError::NotFound { .. })
+    ));
+}
+
+#[tokio::test]
+async fn creating_a_taken_name_is_a_name_conflict() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let cleanup = Cleanup::new(&run_id());
+    let spec = cleanup.spec("twice");
+    client.create_container(&spec).await.unwrap();
+    match client.create_container(&spec).await {
+        Err(DockerError::NameConflict { name }) => assert_eq!(name, spec.name),
+        other => panic!("expected NameConflict, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn creating_from_a_missing_image_is_not_found() {
+    let client = engine().await;
+    let cleanup = Cleanup::new(&run_id());
+    let mut spec = cleanup.spec("no-image");
+    spec.image = format!("dw-testbed/absent:{}", cleanup.run);
+    let result = client.create_container(&spec).await;
+    assert!(
+        matches!(result, Err(DockerError::NotFound { ref what }) if what.contains(&spec.image)),
+        "{result:?}"
+    );
+}
+
+#[tokio::test]
+async fn list_containers_finds_exactly_this_runs_containers() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let run = run_id();
+    let cleanup = Cleanup::new(&run);
+    let mut blue = cleanup.spec("blue");
+    blue.labels.insert("dw.colour".into(), "blue".into());
+    let mut green = cleanup.spec("green");
+    green.labels.insert("dw.colour".into(), "green".into());
+    client.create_container(&blue).await.unwrap();
+    let green_id = client.create_container(&green).await.unwrap();
+    client.start_container(&green_id).await.unwrap();
+
+    let mut names: Vec<String> = client
+        .list_containers(&[(RUN_LABEL, Some(&run))])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    names.sort();
+    assert_eq!(names, [blue.name.clone(), green.name.clone()]);
+
+    let only_green = client
+        .list_containers(&[(RUN_LABEL, Some(&run)), ("dw.colour", Some("green"))])
+        .await
+        .unwrap();
+    assert_eq!(only_green.len(), 1);
+    let summary = &only_green[0];
+    assert_eq!(summary.id, green_id);
+    assert_eq!(summary.name, green.name);
+    assert_eq!(summary.image, APP_V1);
+    assert_eq!(summary.state, "running");
+    assert_eq!(summary.labels.get(RUN_LABEL), Some(&run));
+
+    // A key without a value matches any value of it.
+    let any_colour = client
+        .list_containers(&[(RUN_LABEL, Some(&run)), ("dw.colour", None)])
+        .await
+        .unwrap();
+    assert_eq!(any_colour.len(), 2);
+}
+
+#[tokio::test]
+async fn a_failing_command_reports_its_exit_code_and_logs() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let cleanup = Cleanup::new(&run_id());
+    let mut spec = cleanup.spec("exits");
+    spec.cmd = Some(vec![
+        "sh".into(),
+        "-c".into(),
+        "echo starting up; echo config missing >&2; exit 3".into(),
+    ]);
+    let id = client.create_container(&spec).await.unwrap();
+    client.start_container(&id).await.unwrap();
+
+    let state = wait_until_stopped(&client, &spec.name).await;
+    assert!(!state.running);
+    assert_eq!(state.status, "exited");
+    assert_eq!(state.exit_code, Some(3));
+
+    let logs = client.container_logs_tail(&id, 10).await.unwrap();
+    assert!(logs.iter().any(|l| l == "starting up"), "{logs:?}");
+    assert!(logs.iter().any(|l| l == "config missing"), "{logs:?}");
+    let last = client.container_logs_tail(&id, 1).await.unwrap();
+    assert_eq!(last.len(), 1, "{last:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_engine_is_reported_quickly() {
+    let client = DockerClient::new(Some("unix:///nonexistent.sock")).unwrap();
+    let started = Instant::now();
+    let result = client.ping().await;
+    assert!(started.elapsed() < Duration::from_secs(15));
+    match result {
+        Err(err @ DockerError::Unreachable { .. }) => {
+            let text = err.to_string();
+            assert!(
+                text.contains("unix:///nonexistent.sock") && text.contains("cannot be reached"),
+                "{text}"
+            );
+        }
+        other => panic!("expected Unreachable, got {other:?}"),
+    }
+    // Every other call goes through the same handshake.
+    assert!(matches!(
+        client.list_containers(&[]).await,
+        Err(DockerError::Unreachable { .. })
+    ));
+}
