@@ -266,12 +266,17 @@ fn instances_are_listed_until_removed() {
             deploy_id: deploy.id,
             tag: "dev-1".into(),
             digest: None,
-            container_id: "abc".into(),
             container_name: "dw-shop-dev-dev-1-0000".into(),
-            address: Some("http://172.18.0.2:8080".into()),
         })
         .unwrap();
-    assert_eq!(instance.status, InstanceStatus::Running);
+    assert_eq!(instance.status, InstanceStatus::Starting);
+    store.attach_container(instance.id, "abc").unwrap();
+    let running = store
+        .mark_instance_running(instance.id, "http://172.18.0.2:8080")
+        .unwrap();
+    assert_eq!(running.status, InstanceStatus::Running);
+    assert_eq!(running.container_id, "abc");
+    assert_eq!(running.address.as_deref(), Some("http://172.18.0.2:8080"));
     let listed = store.live_instances_of_project(deploy.project_id).unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].stage, "dev");

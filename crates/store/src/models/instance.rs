@@ -10,6 +10,8 @@ use crate::schema::{instances, stages};
 text_enum! {
     /// What an instance is doing.
     pub enum InstanceStatus {
+        /// Its container is being created, started and health-checked.
+        Starting => "starting",
         /// Healthy and serving.
         Running => "running",
         /// Its container is stopped but kept.
@@ -73,16 +75,13 @@ pub struct NewInstance {
     pub tag: String,
     /// See [`Instance::digest`].
     pub digest: Option<String>,
-    /// See [`Instance::container_id`].
-    pub container_id: String,
     /// See [`Instance::container_name`].
     pub container_name: String,
-    /// See [`Instance::address`].
-    pub address: Option<String>,
 }
 
 impl Store {
-    /// Records a running instance.
+    /// Records an instance about to be created (status `starting`, no container yet), so its id
+    /// can be put on the container's labels.
     pub fn create_instance(&self, new: &NewInstance) -> Result<Instance> {
         let now = now_ms();
         diesel::insert_into(instances::table)
@@ -92,16 +91,40 @@ impl Store {
                 instances::deploy_id.eq(new.deploy_id),
                 instances::tag.eq(&new.tag),
                 instances::digest.eq(&new.digest),
-                instances::container_id.eq(&new.container_id),
+                instances::container_id.eq(""),
                 instances::container_name.eq(&new.container_name),
-                instances::address.eq(&new.address),
-                instances::status.eq(InstanceStatus::Running),
+                instances::status.eq(InstanceStatus::Starting),
                 instances::created_at.eq(now),
                 instances::updated_at.eq(now),
             ))
             .returning(Instance::as_returning())
             .get_result(&mut self.conn()?)
             .context("recording an instance")
+    }
+
+    /// Records the id Docker gave the instance's container.
+    pub fn attach_container(&self, id: i64, container_id: &str) -> Result<()> {
+        diesel::update(instances::table.find(id))
+            .set((
+                instances::container_id.eq(container_id),
+                instances::updated_at.eq(now_ms()),
+            ))
+            .execute(&mut self.conn()?)
+            .context("recording an instance's container")?;
+        Ok(())
+    }
+
+    /// Marks an instance healthy and serving at `address`.
+    pub fn mark_instance_running(&self, id: i64, address: &str) -> Result<Instance> {
+        diesel::update(instances::table.find(id))
+            .set((
+                instances::status.eq(InstanceStatus::Running),
+                instances::address.eq(address),
+                instances::updated_at.eq(now_ms()),
+            ))
+            .returning(Instance::as_returning())
+            .get_result(&mut self.conn()?)
+            .or_not_found(|| format!("instance {id}"))
     }
 
     /// Changes an instance's status.

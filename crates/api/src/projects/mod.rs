@@ -1,0 +1,3 @@
+//! Project endpoints.
+
+pub mod list;

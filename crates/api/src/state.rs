@@ -1,0 +1,16 @@
+//! What every handler can reach.
+
+use deployer::Deployer;
+use events::Hub;
+use store::Store;
+
+/// Shared by all handlers (actix clones it per worker).
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Store,
+    /// Where deploy requests go.
+    pub deployer: Deployer,
+    /// Where live events come from.
+    pub hub: Hub,
+}

@@ -1,0 +1,156 @@
+//! `POST /api/webhook/{secret}`: "this image was pushed", from a registry or a CI job.
+//!
+//! The secret in the path is the key: a wrong one gets the same 404 as an unknown path. The body is
+//! read as raw bytes (signature checks of native payloads need the exact bytes), then parsed.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use deployer::PushOutcome;
+use poller::ImageReference;
+use serde::{Deserialize, Serialize};
+use subtle::ConstantTimeEq;
+
+use crate::body::read_limited;
+use crate::envelope::{ApiError, with_status};
+use crate::state::AppState;
+
+/// Bodies are one short JSON object; anything near this size is not a webhook.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+/// The generic payload: `{"image": "registry/org/app:tag"}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenericPayload {
+    image: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Answer {
+    deploys: Vec<QueuedDeploy>,
+    reason: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct QueuedDeploy {
+    id: i64,
+    project: String,
+    stage: String,
+    tag: String,
+}
+
+/// Handles a push notification.
+pub async fn receive(
+    state: web::Data<AppState>,
+    request: HttpRequest,
+    secret: web::Path<String>,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let peer = request
+        .peer_addr()
+        .map(|addr| addr.ip().to_string())
+        .unwrap_or_default();
+    let result = handle(state, &request, secret.into_inner(), payload).await;
+    if let Err(error) = &result {
+        // The audit line names the caller and the problem, never the secret.
+        log::warn!(target: "audit", "webhook from {peer} rejected: {error}");
+    }
+    result
+}
+
+async fn handle(
+    state: web::Data<AppState>,
+    request: &HttpRequest,
+    secret: String,
+    payload: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let store = state.store.clone();
+    let expected = web::block(move || store.settings()).await??.webhook_secret;
+    if !bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
+        return Err(ApiError::NotFound("no such API endpoint".into()));
+    }
+    require_json(request)?;
+    let body = read_limited(payload, BODY_LIMIT).await?;
+    let parsed: GenericPayload = serde_json::from_slice(&body)
+        .map_err(|error| ApiError::BadRequest(format!("invalid webhook body: {error}")))?;
+    let reference = ImageReference::parse(parsed.image.trim())
+        .map_err(|error| ApiError::BadRequest(format!("image: {error}")))?;
+
+    let deployer = state.deployer.clone();
+    let outcome =
+        web::block(move || deployer.image_pushed(&reference, store::Trigger::Webhook)).await??;
+    Ok(match outcome {
+        PushOutcome::Queued(queued) => {
+            let deploys = queued
+                .into_iter()
+                .map(|queued| QueuedDeploy {
+                    id: queued.deploy_id,
+                    project: queued.project,
+                    stage: queued.stage,
+                    tag: queued.tag,
+                })
+                .collect();
+            with_status(
+                StatusCode::ACCEPTED,
+                Answer {
+                    deploys,
+                    reason: None,
+                },
+            )
+        }
+        PushOutcome::Ignored { reason } => {
+            log::info!("webhook ignored: {reason}");
+            with_status(
+                StatusCode::OK,
+                Answer {
+                    deploys: Vec::new(),
+                    reason: Some(reason),
+                },
+            )
+        }
+    })
+}
+
+fn require_json(request: &HttpRequest) -> Result<(), ApiError> {
+    let content_type = request
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("");
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    if essence == "application/json" || essence.ends_with("+json") {
+        Ok(())
+    } else if content_type.is_empty() {
+        Err(ApiError::UnsupportedMediaType(
+            "Content-Type must be application/json".into(),
+        ))
+    } else {
+        Err(ApiError::UnsupportedMediaType(format!(
+            "Content-Type must be application/json, not {content_type}"
+        )))
+    }
+}
+
+/// A request path fit for logs: the webhook secret replaced by `***`.
+pub fn redacted_path(path: &str) -> String {
+    match path.strip_prefix("/api/webhook/") {
+        Some(_) => "/api/webhook/***".to_string(),
+        None => path.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn webhook_paths_are_redacted_for_logs() {
+        assert_eq!(redacted_path("/api/webhook/abc123"), "/api/webhook/***");
+        assert_eq!(redacted_path("/api/webhook/abc/def"), "/api/webhook/***");
+        assert_eq!(redacted_path("/api/deploys/3"), "/api/deploys/3");
+    }
+}

@@ -1,0 +1,245 @@
+//! The deployer: takes requests, keeps one queue per stage, and runs each stage's deploys in order
+//! on a worker thread, with a bound on how many stages deploy at once.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use docker_client::DockerClient;
+use events::{EventBody, Hub};
+use poller::ImageReference;
+use store::{NewDeploy, Store, Trigger};
+
+use crate::error::{DeployerError, Result};
+use crate::matching::{self, PushOutcome, QueuedDeploy, Selection};
+use crate::pipeline;
+
+/// Tunables of the deployer.
+#[derive(Debug, Clone)]
+pub struct DeployerConfig {
+    /// How many stages may deploy at the same time.
+    pub max_parallel_deploys: usize,
+    /// How long a replaced container gets to stop before it is killed.
+    pub stop_timeout: Duration,
+}
+
+impl Default for DeployerConfig {
+    fn default() -> Self {
+        DeployerConfig {
+            max_parallel_deploys: 2,
+            stop_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// What every deploy needs to reach.
+pub(crate) struct Context {
+    pub(crate) store: Store,
+    pub(crate) hub: Hub,
+    pub(crate) docker: DockerClient,
+    /// Docker calls are async; deploy workers are plain threads that wait on this runtime.
+    pub(crate) runtime: tokio::runtime::Handle,
+    pub(crate) config: DeployerConfig,
+}
+
+/// Queued deploy ids per stage, and which stages have a worker.
+#[derive(Default)]
+struct Queues {
+    pending: HashMap<i64, VecDeque<i64>>,
+    active: HashSet<i64>,
+    running: usize,
+}
+
+struct Inner {
+    context: Context,
+    queues: Mutex<Queues>,
+    /// Signalled when a deploy slot frees up or a stage's queue empties.
+    changed: Condvar,
+    /// Owned so it lives as long as the deployer; shut down without blocking on drop.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Dropping a runtime inside another async runtime would panic; this never blocks.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Takes deploy requests and carries them out. Cheap to clone; all methods block (call them from
+/// `web::block` or a plain thread).
+#[derive(Clone)]
+pub struct Deployer {
+    inner: Arc<Inner>,
+}
+
+impl Deployer {
+    /// A deployer over these parts. Starts its own small runtime for Docker calls.
+    pub fn new(
+        store: Store,
+        hub: Hub,
+        docker: DockerClient,
+        config: DeployerConfig,
+    ) -> Result<Deployer> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("dw-docker")
+            .enable_all()
+            .build()
+            .map_err(DeployerError::Runtime)?;
+        let context = Context {
+            store,
+            hub,
+            docker,
+            runtime: runtime.handle().clone(),
+            config,
+        };
+        Ok(Deployer {
+            inner: Arc::new(Inner {
+                context,
+                queues: Mutex::new(Queues::default()),
+                changed: Condvar::new(),
+                runtime: Some(runtime),
+            }),
+        })
+    }
+
+    /// Handles "this image was pushed": queues a deploy for each stage that accepts its tag and
+    /// deploys automatically, or says why nothing was queued.
+    pub fn image_pushed(
+        &self,
+        reference: &ImageReference,
+        trigger: Trigger,
+    ) -> Result<PushOutcome> {
+        let store = &self.inner.context.store;
+        let (project, stages) = match matching::select(store, reference)? {
+            Selection::Stages { project, stages } => (project, stages),
+            Selection::None { reason } => return Ok(PushOutcome::Ignored { reason }),
+        };
+        let tag = reference.tag().unwrap_or("latest").to_string();
+        let mut queued = Vec::with_capacity(stages.len());
+        for stage in stages {
+            let deploy = store.create_deploy(&NewDeploy {
+                project_id: project.id,
+                stage_id: stage.id,
+                tag: tag.clone(),
+                image: reference.to_string(),
+                trigger,
+            })?;
+            self.inner.context.hub.publish(EventBody::DeployQueued {
+                deploy_id: deploy.id,
+                project: project.name.clone(),
+                stage: stage.name.clone(),
+                tag: tag.clone(),
+            });
+            self.enqueue(stage.id, deploy.id);
+            queued.push(QueuedDeploy {
+                deploy_id: deploy.id,
+                project: project.name.clone(),
+                stage: stage.name.clone(),
+                tag: tag.clone(),
+            });
+        }
+        Ok(PushOutcome::Queued(queued))
+    }
+
+    /// Waits until no deploy is queued or running, at most `timeout`. True when idle.
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        let mut queues = self.lock();
+        while !queues.active.is_empty() {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return false;
+            }
+            queues = match self.inner.changed.wait_timeout(queues, left) {
+                Ok((guard, _)) => guard,
+                Err(poisoned) => poisoned.into_inner().0,
+            };
+        }
+        true
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Queues> {
+        // A worker that panicked must not stop every later deploy; the queue data stays consistent
+        // because every change to it is a single statement.
+        self.inner
+            .queues
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn enqueue(&self, stage_id: i64, deploy_id: i64) {
+        let mut queues = self.lock();
+        queues
+            .pending
+            .entry(stage_id)
+            .or_default()
+            .push_back(deploy_id);
+        if queues.active.insert(stage_id) {
+            let deployer = self.clone();
+            let spawned = std::thread::Builder::new()
+                .name(format!("dw-stage-{stage_id}"))
+                .spawn(move || deployer.work_stage(stage_id));
+            if let Err(error) = spawned {
+                queues.active.remove(&stage_id);
+                log::error!("cannot start a worker for stage {stage_id}: {error}");
+            }
+        }
+    }
+
+    /// Runs one stage's queued deploys in order until the queue is empty.
+    fn work_stage(&self, stage_id: i64) {
+        loop {
+            let Some(deploy_id) = self.next_deploy(stage_id) else {
+                return;
+            };
+            let context = &self.inner.context;
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                pipeline::run(context, deploy_id)
+            }));
+            if result.is_err() {
+                log::error!("deploy {deploy_id} panicked; marking it failed");
+                let _ = context.store.finish_deploy(
+                    deploy_id,
+                    store::DeployStatus::Failed,
+                    Some("internal error while deploying (see the server log)"),
+                );
+            }
+            let mut queues = self.lock();
+            queues.running -= 1;
+            self.inner.changed.notify_all();
+        }
+    }
+
+    /// Takes the stage's next deploy once a parallel slot is free; None (and the stage goes idle)
+    /// when its queue is empty.
+    fn next_deploy(&self, stage_id: i64) -> Option<i64> {
+        let mut queues = self.lock();
+        loop {
+            let waiting = queues
+                .pending
+                .get(&stage_id)
+                .is_some_and(|queue| !queue.is_empty());
+            if !waiting {
+                queues.pending.remove(&stage_id);
+                queues.active.remove(&stage_id);
+                self.inner.changed.notify_all();
+                return None;
+            }
+            if queues.running < self.inner.context.config.max_parallel_deploys.max(1) {
+                queues.running += 1;
+                return queues
+                    .pending
+                    .get_mut(&stage_id)
+                    .and_then(VecDeque::pop_front);
+            }
+            queues = match self.inner.changed.wait(queues) {
+                Ok(guard) => guard,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+        }
+    }
+}

@@ -1,0 +1,31 @@
+//! The deployer's error type: what can stop a request before a deploy even starts.
+
+/// Why the deployer could not take a request.
+#[derive(Debug, thiserror::Error)]
+pub enum DeployerError {
+    /// The database failed.
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    /// The runtime that talks to Docker could not be started.
+    #[error("cannot start the deployer's runtime: {0}")]
+    Runtime(#[source] std::io::Error),
+}
+
+/// The deployer's result type.
+pub type Result<T> = std::result::Result<T, DeployerError>;
+
+/// Why one deploy failed, in words for the person reading the deploy log.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Failure(pub String);
+
+impl Failure {
+    pub(crate) fn new(reason: impl Into<String>) -> Failure {
+        Failure(reason.into())
+    }
+}
+
+impl From<store::StoreError> for Failure {
+    fn from(error: store::StoreError) -> Failure {
+        Failure(format!("database error: {error}"))
+    }
+}

@@ -1,0 +1,117 @@
+//! Which stages of which project a pushed image reference is for.
+
+use globset::Glob;
+use poller::ImageReference;
+use store::{Project, Stage, Store};
+
+/// What became of a pushed image.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushOutcome {
+    /// Deploys were queued, one per accepting stage.
+    Queued(Vec<QueuedDeploy>),
+    /// Nothing was queued, and why.
+    Ignored {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// A deploy that a push queued.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueuedDeploy {
+    /// The deploy's id.
+    pub deploy_id: i64,
+    /// The project's name.
+    pub project: String,
+    /// The stage's name.
+    pub stage: String,
+    /// The tag.
+    pub tag: String,
+}
+
+/// The project and stages a reference selects, or why there are none.
+pub(crate) enum Selection {
+    Stages {
+        project: Project,
+        stages: Vec<Stage>,
+    },
+    None {
+        reason: String,
+    },
+}
+
+/// Whether a stage's tag rule accepts `tag`.
+pub(crate) fn stage_accepts(stage: &Stage, tag: &str) -> bool {
+    match Glob::new(&stage.tag_pattern) {
+        Ok(glob) => glob.compile_matcher().is_match(tag),
+        Err(error) => {
+            // Configuration is validated before it is stored, so this means a damaged row.
+            log::error!("stage {}: unusable tag pattern: {error}", stage.name);
+            false
+        }
+    }
+}
+
+pub(crate) fn select(store: &Store, reference: &ImageReference) -> store::Result<Selection> {
+    let Some(tag) = reference.tag() else {
+        return Ok(Selection::None {
+            reason: format!("{reference} has no tag, so no stage can be chosen for it"),
+        });
+    };
+    let name = reference.name().to_string();
+    let Some(project) = store.project_by_image(&name)? else {
+        return Ok(Selection::None {
+            reason: format!("no project watches the image {name}"),
+        });
+    };
+    let accepting: Vec<Stage> = store
+        .stages_of(project.id)?
+        .into_iter()
+        .filter(|stage| stage_accepts(stage, tag))
+        .collect();
+    let (automatic, manual): (Vec<Stage>, Vec<Stage>) =
+        accepting.into_iter().partition(|stage| stage.auto_deploy);
+    if !automatic.is_empty() {
+        return Ok(Selection::Stages {
+            project,
+            stages: automatic,
+        });
+    }
+    let reason = if manual.is_empty() {
+        format!("no stage of project {} accepts the tag {tag}", project.name)
+    } else {
+        let names: Vec<&str> = manual.iter().map(|stage| stage.name.as_str()).collect();
+        format!(
+            "stage(s) {} of project {} accept the tag {tag} but deploy only after approval",
+            names.join(", "),
+            project.name
+        )
+    };
+    Ok(Selection::None { reason })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stage(pattern: &str) -> Stage {
+        Stage {
+            id: 1,
+            project_id: 1,
+            name: "dev".into(),
+            tag_pattern: pattern.into(),
+            auto_deploy: true,
+            max_instances: 1,
+            created_at: 0,
+        }
+    }
+
+    #[test]
+    fn glob_rules_accept_matching_tags_only() {
+        assert!(stage_accepts(&stage("dev-*"), "dev-42"));
+        assert!(!stage_accepts(&stage("dev-*"), "1.0.0"));
+        assert!(stage_accepts(&stage("*"), "anything"));
+        assert!(stage_accepts(&stage("v[0-9]*"), "v2"));
+        assert!(!stage_accepts(&stage("v[0-9]*"), "vx"));
+    }
+}

@@ -1,0 +1,450 @@
+//! One deploy, step by step: pull, create, start, health-check, then replace what ran before.
+//! On any failure the container this deploy made is removed and whatever ran before keeps running.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use docker_client::{ContainerSpec, DockerClient, PullProgress};
+use poller::{ImageName, ImageReference};
+use store::{DeployStatus, DeployView, InstanceStatus, NewInstance, Project, Settings};
+
+use crate::deployer::Context;
+use crate::error::Failure;
+use crate::health::{self, HealthCheck, Probe};
+use crate::journal::Journal;
+use crate::naming::{self, labels};
+
+/// How many of a failed container's last log lines go into the deploy log.
+const FAILED_CONTAINER_LOG_LINES: usize = 20;
+
+/// Carries out deploy `deploy_id` to its end; never panics on bad input, always leaves the deploy finished.
+pub(crate) fn run(ctx: &Context, deploy_id: i64) {
+    let view = match ctx.store.deploy_view(deploy_id) {
+        Ok(view) => view,
+        Err(error) => {
+            log::error!("deploy {deploy_id} cannot be read, so it cannot run: {error}");
+            return;
+        }
+    };
+    let journal = Journal::new(ctx.store.clone(), ctx.hub.clone(), &view);
+    if let Err(error) = ctx.store.start_deploy(deploy_id) {
+        log::error!("deploy {deploy_id} cannot be started: {error}");
+        return;
+    }
+    journal.status(DeployStatus::Running, None);
+    journal.line(format!(
+        "deploying {} to {}/{} (deploy {})",
+        view.deploy.image, view.project, view.stage, view.deploy.short_id
+    ));
+    let started = Instant::now();
+    let mut run = Run {
+        ctx,
+        view: &view,
+        journal: &journal,
+        container: None,
+        instance_id: None,
+    };
+    let outcome = run.steps();
+    let (status, reason) = match outcome {
+        Ok(()) => {
+            journal.line(format!(
+                "deploy succeeded in {:.1}s",
+                started.elapsed().as_secs_f64()
+            ));
+            (DeployStatus::Succeeded, None)
+        }
+        Err(Failure(reason)) => {
+            journal.line(format!("deploy failed: {reason}"));
+            run.clean_up();
+            (DeployStatus::Failed, Some(reason))
+        }
+    };
+    if let Err(error) = ctx
+        .store
+        .finish_deploy(deploy_id, status, reason.as_deref())
+    {
+        log::error!("deploy {deploy_id}: cannot record its outcome: {error}");
+    }
+    journal.status(status, reason.as_deref());
+}
+
+/// The state of one deploy in progress: what it has made so far, so a failure can undo it.
+struct Run<'a> {
+    ctx: &'a Context,
+    view: &'a DeployView,
+    journal: &'a Journal,
+    /// The container this deploy created (id), once created.
+    container: Option<String>,
+    /// The instance row this deploy created, once created.
+    instance_id: Option<i64>,
+}
+
+impl Run<'_> {
+    fn docker(&self) -> &DockerClient {
+        &self.ctx.docker
+    }
+
+    fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self.ctx.runtime.block_on(future)
+    }
+
+    fn steps(&mut self) -> Result<(), Failure> {
+        let project = self.ctx.store.project(self.view.deploy.project_id)?;
+        let settings = self.ctx.store.settings()?;
+        let reference = ImageReference::parse(&self.view.deploy.image)
+            .map_err(|error| Failure::new(format!("the deploy's image is not usable: {error}")))?;
+
+        let engine = self
+            .block_on(self.docker().ping())
+            .map_err(|error| Failure::new(error.to_string()))?;
+        self.journal.line(format!(
+            "Docker engine {} (API {})",
+            engine.engine_version, engine.api_version
+        ));
+
+        let image = self.pull(&reference)?;
+        let port = self.container_port(&project, &image)?;
+        self.create_and_start(&project, &settings, &image, port)?;
+        let address = self.wait_until_healthy(&project, &settings, port)?;
+        self.promote(&address)?;
+        self.replace_previous_instances();
+        Ok(())
+    }
+
+    /// Pulls the image and returns the reference to create the container from (by digest when known).
+    fn pull(&mut self, reference: &ImageReference) -> Result<PulledImage, Failure> {
+        let image = reference.to_string();
+        self.journal.line(format!("pulling {image}"));
+        let journal = self.journal;
+        let mut relay =
+            |progress: PullProgress| journal.line(format!("pull: {}", progress.message));
+        self.block_on(self.docker().pull(&image, None, &mut relay))
+            .map_err(|error| Failure::new(format!("pulling {image} failed: {error}")))?;
+        let info = self
+            .block_on(self.docker().inspect_image(&image))
+            .map_err(|error| {
+                Failure::new(format!(
+                    "the pulled image {image} cannot be inspected: {error}"
+                ))
+            })?;
+        let digest = repo_digest(reference.name(), &info.repo_digests);
+        let run_from = match &digest {
+            Some(digest) => {
+                self.ctx
+                    .store
+                    .set_deploy_digest(self.view.deploy.id, digest)?;
+                self.journal.line(format!("image digest {digest}"));
+                format!("{}@{digest}", reference.name())
+            }
+            None => image,
+        };
+        Ok(PulledImage {
+            run_from,
+            digest,
+            exposed_ports: info.exposed_ports,
+        })
+    }
+
+    fn container_port(&self, project: &Project, image: &PulledImage) -> Result<u16, Failure> {
+        if let Some(port) = project.port {
+            return u16::try_from(port).map_err(|_| {
+                Failure::new(format!(
+                    "project {}: port {port} is out of range",
+                    project.name
+                ))
+            });
+        }
+        image.exposed_ports.first().copied().ok_or_else(|| {
+            Failure::new(format!(
+                "project {} sets no port and the image exposes none: set `port` in the project",
+                project.name
+            ))
+        })
+    }
+
+    fn create_and_start(
+        &mut self,
+        project: &Project,
+        settings: &Settings,
+        image: &PulledImage,
+        port: u16,
+    ) -> Result<(), Failure> {
+        let deploy = &self.view.deploy;
+        let name = naming::container_name(
+            &self.view.project,
+            &self.view.stage,
+            &deploy.tag,
+            &deploy.short_id,
+        );
+        let instance = self.ctx.store.create_instance(&NewInstance {
+            project_id: deploy.project_id,
+            stage_id: deploy.stage_id,
+            deploy_id: deploy.id,
+            tag: deploy.tag.clone(),
+            digest: image.digest.clone(),
+            container_name: name.clone(),
+        })?;
+        self.instance_id = Some(instance.id);
+
+        let created = self
+            .block_on(self.docker().ensure_network(&settings.network))
+            .map_err(|error| {
+                Failure::new(format!(
+                    "the network {} cannot be made ready: {error}",
+                    settings.network
+                ))
+            })?;
+        if created {
+            self.journal
+                .line(format!("created network {}", settings.network));
+        }
+
+        let mut container_labels = BTreeMap::new();
+        container_labels.insert(labels::PROJECT.to_string(), self.view.project.clone());
+        container_labels.insert(labels::STAGE.to_string(), self.view.stage.clone());
+        container_labels.insert(labels::INSTANCE.to_string(), instance.id.to_string());
+        container_labels.insert(labels::DEPLOY.to_string(), deploy.id.to_string());
+        let spec = ContainerSpec {
+            name: name.clone(),
+            image: image.run_from.clone(),
+            labels: container_labels,
+            env: project.env_vars().into_iter().collect(),
+            network: Some(settings.network.clone()),
+            exposed_port: Some(port),
+            cmd: None,
+        };
+        let id = self
+            .block_on(self.docker().create_container(&spec))
+            .map_err(|error| Failure::new(format!("creating container {name} failed: {error}")))?;
+        self.container = Some(id.clone());
+        self.ctx.store.attach_container(instance.id, &id)?;
+        self.journal.line(format!(
+            "created container {name} on network {}",
+            settings.network
+        ));
+        self.block_on(self.docker().start_container(&id))
+            .map_err(|error| Failure::new(format!("starting container {name} failed: {error}")))?;
+        self.journal.line(format!("started container {name}"));
+        Ok(())
+    }
+
+    /// Probes the container over HTTP until it answers 2xx/3xx; gives up when it exits or when too
+    /// many probes after the start period have failed. Returns the instance's address.
+    fn wait_until_healthy(
+        &self,
+        project: &Project,
+        settings: &Settings,
+        port: u16,
+    ) -> Result<String, Failure> {
+        let check = health_check(project);
+        let container = self.container.clone().unwrap_or_default();
+        let state = self.inspect(&container)?;
+        let ip = state
+            .ip_addresses
+            .get(&settings.network)
+            .cloned()
+            .ok_or_else(|| {
+                Failure::new(format!(
+                    "the container has no address on the network {}",
+                    settings.network
+                ))
+            })?;
+        let address = format!("http://{ip}:{port}");
+        let url = format!("{address}{}", check.path);
+        self.journal.line(format!(
+            "health check: GET {url} every {}ms, up to {} failures after a {}ms start period",
+            check.interval.as_millis(),
+            check.retries,
+            check.start_period.as_millis()
+        ));
+        let started = Instant::now();
+        let mut failures = 0u32;
+        loop {
+            let state = self.inspect(&container)?;
+            if !state.running {
+                return Err(self.exited(&container, state.exit_code));
+            }
+            let probe = health::probe(&url, check.timeout);
+            if let Probe::Healthy(status) = probe {
+                self.journal
+                    .line(format!("health check passed: HTTP {status}"));
+                return Ok(address);
+            }
+            if started.elapsed() < check.start_period {
+                self.journal
+                    .line(format!("health check: {probe} (start period)"));
+            } else {
+                failures += 1;
+                self.journal.line(format!(
+                    "health check: {probe} (failure {failures} of {})",
+                    check.retries
+                ));
+                if failures >= check.retries {
+                    return Err(Failure::new(format!(
+                        "the container did not become healthy: GET {} answered {probe} {failures} times",
+                        check.path
+                    )));
+                }
+            }
+            std::thread::sleep(check.interval);
+        }
+    }
+
+    fn inspect(&self, container: &str) -> Result<docker_client::ContainerState, Failure> {
+        self.block_on(self.docker().inspect_container(container))
+            .map_err(|error| Failure::new(format!("the container cannot be inspected: {error}")))
+    }
+
+    /// A failure for a container that stopped on its own, with its last words in the deploy log.
+    fn exited(&self, container: &str, exit_code: Option<i64>) -> Failure {
+        if let Ok(lines) = self.block_on(
+            self.docker()
+                .container_logs_tail(container, FAILED_CONTAINER_LOG_LINES),
+        ) {
+            for line in lines {
+                self.journal.line(format!("container: {line}"));
+            }
+        }
+        match exit_code {
+            Some(code) => Failure::new(format!(
+                "the container exited with code {code} before it became healthy"
+            )),
+            None => Failure::new("the container stopped before it became healthy"),
+        }
+    }
+
+    fn promote(&mut self, address: &str) -> Result<(), Failure> {
+        let Some(instance_id) = self.instance_id else {
+            return Err(Failure::new("no instance was recorded"));
+        };
+        let instance = self.ctx.store.mark_instance_running(instance_id, address)?;
+        self.journal.instance(&instance);
+        self.journal.line(format!(
+            "instance {} is running at {address}",
+            instance.container_name
+        ));
+        // From here on the new instance is kept, whatever happens to the old ones.
+        self.container = None;
+        self.instance_id = None;
+        Ok(())
+    }
+
+    /// Stops and removes the stage's other instances now that the new one serves.
+    fn replace_previous_instances(&self) {
+        let stage_id = self.view.deploy.stage_id;
+        let others = match self.ctx.store.live_instances_of_stage(stage_id) {
+            Ok(instances) => instances,
+            Err(error) => {
+                self.journal.line(format!(
+                    "cannot list the stage's previous instances: {error}"
+                ));
+                return;
+            }
+        };
+        for old in others
+            .into_iter()
+            .filter(|old| old.deploy_id != self.view.deploy.id)
+        {
+            let stopped = self.block_on(
+                self.docker()
+                    .stop_container(&old.container_id, self.ctx.config.stop_timeout),
+            );
+            if let Err(error) = stopped {
+                self.journal
+                    .line(format!("stopping {} failed: {error}", old.container_name));
+            }
+            match self.block_on(self.docker().remove_container(&old.container_id)) {
+                Ok(_) => {
+                    self.journal
+                        .line(format!("replaced {} (tag {})", old.container_name, old.tag));
+                    self.set_instance_status(old, InstanceStatus::Removed);
+                }
+                Err(error) => self
+                    .journal
+                    .line(format!("removing {} failed: {error}", old.container_name)),
+            }
+        }
+    }
+
+    fn set_instance_status(&self, mut instance: store::Instance, status: InstanceStatus) {
+        match self.ctx.store.set_instance_status(instance.id, status) {
+            Ok(()) => {
+                instance.status = status;
+                self.journal.instance(&instance);
+            }
+            Err(error) => log::error!(
+                "instance {}: cannot record status {status}: {error}",
+                instance.id
+            ),
+        }
+    }
+
+    /// Undoes what a failed deploy made: its container and its instance row.
+    fn clean_up(&mut self) {
+        if let Some(container) = self.container.take() {
+            match self.block_on(self.docker().remove_container(&container)) {
+                Ok(_) => self.journal.line("removed the new container"),
+                Err(error) => self
+                    .journal
+                    .line(format!("removing the new container failed: {error}")),
+            }
+        }
+        if let Some(instance_id) = self.instance_id.take()
+            && let Err(error) = self
+                .ctx
+                .store
+                .set_instance_status(instance_id, InstanceStatus::Removed)
+        {
+            log::error!("instance {instance_id}: cannot mark removed: {error}");
+        }
+    }
+}
+
+struct PulledImage {
+    run_from: String,
+    digest: Option<String>,
+    exposed_ports: Vec<u16>,
+}
+
+/// The digest Docker recorded for `name` among an image's repo digests (`name@sha256:…`).
+fn repo_digest(name: &ImageName, repo_digests: &[String]) -> Option<String> {
+    repo_digests.iter().find_map(|entry| {
+        let (entry_name, digest) = entry.split_once('@')?;
+        let parsed = ImageName::parse(entry_name).ok()?;
+        (parsed == *name).then(|| digest.to_string())
+    })
+}
+
+fn health_check(project: &Project) -> HealthCheck {
+    let millis = |ms: i64| Duration::from_millis(u64::try_from(ms).unwrap_or(0));
+    HealthCheck {
+        path: project.health_path.clone(),
+        interval: millis(project.health_interval_ms),
+        timeout: millis(project.health_timeout_ms),
+        retries: u32::try_from(project.health_retries).unwrap_or(1).max(1),
+        start_period: millis(project.health_start_period_ms),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_digest_matches_the_pulled_name_only() {
+        let name = ImageName::parse("127.0.0.1:5000/acme/app").unwrap();
+        let digests = vec![
+            "127.0.0.1:5000/other/app@sha256:aaaa".to_string(),
+            "127.0.0.1:5000/acme/app@sha256:bbbb".to_string(),
+        ];
+        assert_eq!(repo_digest(&name, &digests).as_deref(), Some("sha256:bbbb"));
+        assert_eq!(repo_digest(&name, &digests[..1]), None);
+    }
+
+    #[test]
+    fn docker_hub_short_names_match_their_canonical_form() {
+        let name = ImageName::parse("docker.io/library/alpine").unwrap();
+        let digests = vec!["alpine@sha256:cccc".to_string()];
+        assert_eq!(repo_digest(&name, &digests).as_deref(), Some("sha256:cccc"));
+    }
+}
