@@ -145,6 +145,37 @@ impl Deployer {
         Ok(PushOutcome::Queued(queued))
     }
 
+    /// Cleans up after a previous process that stopped mid-deploy: its unfinished deploys are marked
+    /// interrupted and the containers they had half made are removed. Call once at start, before
+    /// any deploy is queued. Returns how many deploys were interrupted.
+    pub fn recover_after_restart(&self) -> Result<usize> {
+        let context = &self.inner.context;
+        let interrupted = context
+            .store
+            .interrupt_unfinished_deploys("the server stopped while this deploy was in progress")?;
+        for instance in context
+            .store
+            .instances_with_status(store::InstanceStatus::Starting)?
+        {
+            let removed = context
+                .runtime
+                .block_on(context.docker.remove_container(&instance.container_name));
+            match removed {
+                Ok(_) => {
+                    context
+                        .store
+                        .set_instance_status(instance.id, store::InstanceStatus::Removed)?;
+                    log::info!("removed half-made container {}", instance.container_name);
+                }
+                Err(error) => log::warn!(
+                    "cannot remove half-made container {}: {error}",
+                    instance.container_name
+                ),
+            }
+        }
+        Ok(interrupted.len())
+    }
+
     /// Waits until no deploy is queued or running, at most `timeout`. True when idle.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

@@ -13,7 +13,7 @@ mod pool;
 mod schema;
 
 pub use error::{Result, StoreError};
-pub use models::configuration::{NewConfiguration, NewProjectWithStages};
+pub use models::configuration::{NewConfiguration, NewProjectWithStages, NewRegistry};
 pub use models::deploy::{Deploy, DeployStatus, DeployView, NewDeploy, Trigger};
 pub use models::deploy_log::LogLine;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};

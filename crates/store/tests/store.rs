@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use store::{
     DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewProject,
-    NewProjectWithStages, NewStage, Settings, Store, StoreError, Trigger,
+    NewProjectWithStages, NewRegistry, NewStage, Settings, Store, StoreError, Trigger,
 };
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -27,7 +27,12 @@ fn configuration() -> NewConfiguration {
             webhook_secret: "s3cret-value".into(),
             updated_at: 0,
         },
+        registries: vec![NewRegistry {
+            name: "local".into(),
+            url: "http://127.0.0.1:5000".into(),
+        }],
         projects: vec![NewProjectWithStages {
+            registry: Some("local".into()),
             project: NewProject {
                 name: "shop".into(),
                 image: "127.0.0.1:5000/acme/shop".into(),

@@ -6,14 +6,25 @@ use crate::error::{QueryContext, Result, StoreError};
 use crate::models::project::NewProject;
 use crate::models::settings::Settings;
 use crate::models::stage::NewStage;
-use crate::pool::Store;
-use crate::schema::{projects, settings, stages};
+use crate::pool::{Store, now_ms};
+use crate::schema::{projects, registries, settings, stages};
+
+/// A registry as imported (credentials are added through the API).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewRegistry {
+    /// Unique name the projects refer to.
+    pub name: String,
+    /// Base URL, such as `https://git.example.com`.
+    pub url: String,
+}
 
 /// A project and its stages, as imported together.
 #[derive(Debug, Clone)]
 pub struct NewProjectWithStages {
-    /// The project.
+    /// The project; its `registry_id` is filled in from `registry`.
     pub project: NewProject,
+    /// The name of the registry (among the imported ones) holding the image's credentials.
+    pub registry: Option<String>,
     /// Its stages.
     pub stages: Vec<NewStage>,
 }
@@ -23,6 +34,8 @@ pub struct NewProjectWithStages {
 pub struct NewConfiguration {
     /// The settings row (its `id` is always 1).
     pub settings: Settings,
+    /// Registries.
+    pub registries: Vec<NewRegistry>,
     /// Projects with their stages.
     pub projects: Vec<NewProjectWithStages>,
 }
@@ -57,9 +70,31 @@ impl Store {
                 .values(&settings_row)
                 .execute(conn)
                 .context("writing settings")?;
+            let mut registry_ids = std::collections::HashMap::new();
+            for registry in &config.registries {
+                let id: i64 = diesel::insert_into(registries::table)
+                    .values((
+                        registries::name.eq(&registry.name),
+                        registries::url.eq(&registry.url),
+                        registries::created_at.eq(now_ms()),
+                    ))
+                    .returning(registries::id)
+                    .get_result(conn)
+                    .context("writing a registry")?;
+                registry_ids.insert(registry.name.as_str(), id);
+            }
             for entry in &config.projects {
+                let mut project = entry.project.clone();
+                project.registry_id = match &entry.registry {
+                    None => None,
+                    Some(name) => Some(*registry_ids.get(name.as_str()).ok_or_else(|| {
+                        StoreError::NotFound {
+                            what: format!("registry {name}"),
+                        }
+                    })?),
+                };
                 let project_id: i64 = diesel::insert_into(projects::table)
-                    .values(&entry.project)
+                    .values(&project)
                     .returning(projects::id)
                     .get_result(conn)
                     .context("writing a project")?;

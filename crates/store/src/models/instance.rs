@@ -150,6 +150,16 @@ impl Store {
             .context("listing a stage's instances")
     }
 
+    /// Every instance in one status, oldest first.
+    pub fn instances_with_status(&self, status: InstanceStatus) -> Result<Vec<Instance>> {
+        instances::table
+            .filter(instances::status.eq(status))
+            .order(instances::id)
+            .select(Instance::as_select())
+            .load(&mut self.conn()?)
+            .context("listing instances by status")
+    }
+
     /// The instances of a project that still have a container, with stage names, oldest first.
     pub fn live_instances_of_project(&self, project_id: i64) -> Result<Vec<InstanceView>> {
         let rows = instances::table

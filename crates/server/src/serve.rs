@@ -1,0 +1,132 @@
+//! `docker-watcher serve`: open the database, seed it on first start, build the parts, run the
+//! HTTP server, and let running deploys finish on shutdown.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use actix_web::{App, HttpServer, middleware, web};
+use deployer::{Deployer, DeployerConfig};
+use docker_client::DockerClient;
+use events::{Hub, HubConfig};
+use store::Store;
+
+use crate::cli::{DEFAULT_CONFIG, ServeArgs};
+use crate::config;
+
+/// How long shutdown waits for running deploys.
+const DEPLOY_DRAIN: Duration = Duration::from_secs(60);
+
+/// Runs the server until it is told to stop.
+pub fn serve(args: ServeArgs) -> Result<(), String> {
+    std::fs::create_dir_all(&args.data_dir).map_err(|error| {
+        format!(
+            "cannot create the data folder {}: {error}",
+            args.data_dir.display()
+        )
+    })?;
+    let database = args.data_dir.join("docker-watcher.sqlite");
+    let store = Store::open(&database).map_err(|error| error.to_string())?;
+    seed_if_empty(&store, args.config.as_deref())?;
+
+    let docker =
+        DockerClient::new(args.docker_host.as_deref()).map_err(|error| error.to_string())?;
+    let hub = Hub::new(HubConfig::default());
+    let deployer = Deployer::new(
+        store.clone(),
+        hub.clone(),
+        docker,
+        DeployerConfig::default(),
+    )
+    .map_err(|error| error.to_string())?;
+    match deployer.recover_after_restart() {
+        Ok(0) => {}
+        Ok(count) => log::warn!("{count} deploy(s) were interrupted by the last shutdown"),
+        Err(error) => log::error!("cannot clean up after the last run: {error}"),
+    }
+
+    let state = api::AppState {
+        store,
+        deployer: deployer.clone(),
+        hub,
+    };
+    actix_web::rt::System::new()
+        .block_on(run_http(state, args.listen, args.ui_dir))
+        .map_err(|error| format!("the HTTP server failed on {}: {error}", args.listen))?;
+
+    log::info!("waiting for running deploys to finish");
+    if !deployer.wait_idle(DEPLOY_DRAIN) {
+        log::warn!(
+            "stopping with deploys still running; they will be marked interrupted at the next start"
+        );
+    }
+    Ok(())
+}
+
+async fn run_http(
+    state: api::AppState,
+    listen: std::net::SocketAddr,
+    ui_dir: Option<PathBuf>,
+) -> std::io::Result<()> {
+    let server = HttpServer::new(move || {
+        let ui_dir = ui_dir.clone();
+        App::new()
+            .app_data(web::Data::new(state.clone()))
+            .wrap(
+                // The webhook's path holds its secret: log a redacted path only.
+                middleware::Logger::new("%{path}xi %s %b %Dms").custom_request_replace(
+                    "path",
+                    |request| {
+                        format!(
+                            "{} {}",
+                            request.method(),
+                            api::redacted_path(request.path())
+                        )
+                    },
+                ),
+            )
+            .configure(api::configure)
+            .configure(|config| crate::ui::configure(config, ui_dir))
+    })
+    // SSE streams would otherwise hold shutdown for the default 30 s.
+    .shutdown_timeout(3)
+    .bind(listen)?;
+    log::info!("listening on http://{listen}");
+    server.run().await
+}
+
+/// Imports the configuration file into an empty database; a configured database ignores it.
+fn seed_if_empty(store: &Store, config_path: Option<&Path>) -> Result<(), String> {
+    let configured = store.is_configured().map_err(|error| error.to_string())?;
+    let (path, explicit) = match config_path {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG), false),
+    };
+    if configured {
+        if path.exists() {
+            log::info!(
+                "the database already holds a configuration; {} is not imported again",
+                path.display()
+            );
+        }
+        return Ok(());
+    }
+    let configuration = if path.exists() || explicit {
+        log::info!("importing {}", path.display());
+        config::load(&path, store::now_ms()).map_err(|error| error.to_string())?
+    } else {
+        log::info!(
+            "no configuration file at {}; starting with defaults and no projects",
+            path.display()
+        );
+        config::defaults(store::now_ms())
+    };
+    store
+        .import_configuration(&configuration)
+        .map_err(|error| format!("cannot import the configuration: {error}"))?;
+    log::info!(
+        "imported {} project(s) and {} registry(ies)",
+        configuration.projects.len(),
+        configuration.registries.len()
+    );
+    Ok(())
+}
