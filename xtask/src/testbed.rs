@@ -36,17 +36,54 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// Local repository holding the test images; nothing can be pulled, so they are built here.
 const IMAGE: &str = "dw-testbed/app";
 
-/// Tags of [`IMAGE`] and whether each one answers `/healthz` (the `unhealthy` one stays 404).
-const TAGS: &[(&str, bool)] = &[("v1", true), ("v2", true), ("unhealthy", false)];
+/// One tag of [`IMAGE`]: whether it answers `/healthz`, and the `CMD` it runs.
+struct TestImage {
+    tag: &'static str,
+    healthy: bool,
+    cmd: &'static str,
+}
+
+/// The tags of [`IMAGE`]: `unhealthy` serves but its `/healthz` stays 404, `crashing` exits
+/// with code 3 right after it starts, having written a line to stderr.
+const TAGS: &[TestImage] = &[
+    TestImage {
+        tag: "v1",
+        healthy: true,
+        cmd: SERVE,
+    },
+    TestImage {
+        tag: "v2",
+        healthy: true,
+        cmd: SERVE,
+    },
+    TestImage {
+        tag: "unhealthy",
+        healthy: false,
+        cmd: SERVE,
+    },
+    TestImage {
+        tag: "crashing",
+        healthy: false,
+        cmd: CRASH,
+    },
+];
 
 /// A tiny web server: `/version` returns the tag, `/healthz` returns `ok` when present.
+/// `{cmd}` is replaced by the image's `CMD`.
 const DOCKERFILE: &str = r#"FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
 COPY www /www
 EXPOSE 8080
-CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]
+CMD {cmd}
 "#;
+
+/// Serves `/www` on port 8080.
+const SERVE: &str = r#"["httpd", "-f", "-p", "8080", "-h", "/www"]"#;
+
+/// Fails the way a misconfigured app does: a line on stdout, the cause on stderr, exit code 3.
+const CRASH: &str =
+    r#"["sh", "-c", "echo starting; echo cannot open /data/db: permission denied >&2; exit 3"]"#;
 
 /// Host busybox (from busybox-static, so it runs in an empty image).
 const BUSYBOX: &str = "/bin/busybox";
@@ -264,14 +301,14 @@ fn log_tail(log: &Path) -> String {
 }
 
 fn build_images(dir: &Path) -> Result<()> {
-    for &(tag, healthy) in TAGS {
-        let image = format!("{IMAGE}:{tag}");
+    for test_image in TAGS {
+        let image = format!("{IMAGE}:{}", test_image.tag);
         if shell::succeeds(Command::new("docker").args(["image", "inspect", &image])) {
             println!("images: {image} present");
             continue;
         }
-        let context = dir.join(format!("image-{tag}"));
-        write_context(&context, tag, healthy)?;
+        let context = dir.join(format!("image-{}", test_image.tag));
+        write_context(&context, test_image)?;
         // The engine is 20.10 and nothing can be pulled: the classic builder needs neither
         // BuildKit nor its frontend image.
         let id = shell::output(
@@ -285,17 +322,20 @@ fn build_images(dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn write_context(context: &Path, tag: &str, healthy: bool) -> Result<()> {
+fn write_context(context: &Path, image: &TestImage) -> Result<()> {
     if context.exists() {
         fs::remove_dir_all(context).map_err(|err| format!("{}: {err}", context.display()))?;
     }
     let www = context.join("www");
     create_dir(&www)?;
-    write_file(&context.join("Dockerfile"), DOCKERFILE)?;
+    write_file(
+        &context.join("Dockerfile"),
+        &DOCKERFILE.replace("{cmd}", image.cmd),
+    )?;
     fs::copy(BUSYBOX, context.join("busybox"))
         .map_err(|err| format!("copying {BUSYBOX} into {}: {err}", context.display()))?;
-    write_file(&www.join("version"), tag)?;
-    if healthy {
+    write_file(&www.join("version"), image.tag)?;
+    if image.healthy {
         write_file(&www.join("healthz"), "ok")?;
     }
     Ok(())
@@ -303,7 +343,7 @@ fn write_context(context: &Path, tag: &str, healthy: bool) -> Result<()> {
 
 /// Pushing every run proves the registry accepts pushes; layers already there are skipped.
 fn push_images(registry: &str) -> Result<()> {
-    for &(tag, _) in TAGS {
+    for &TestImage { tag, .. } in TAGS {
         let local = format!("{IMAGE}:{tag}");
         let remote = format!("{registry}/{IMAGE}:{tag}");
         shell::output(Command::new("docker").args(["tag", &local, &remote]))?;
