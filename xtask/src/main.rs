@@ -7,10 +7,13 @@
 //! - `dist`: build the frontend and the release binary that embeds it.
 //! - `test`: everything CI checks, in order; `cargo xtask test -- <args>` passes extra
 //!   arguments to `cargo test`.
+//! - `demo`: deploy an image on the local Docker engine with a freshly built server, then
+//!   keep the server running (`--no-wait` stops it instead; `--listen ADDR` moves it).
 //!
 //! xtask uses std only so that it builds in seconds on a fresh machine; arguments are
 //! parsed by hand for the same reason.
 
+mod demo;
 mod dist;
 mod shell;
 mod test;
@@ -30,7 +33,10 @@ usage: cargo xtask <task>
 tasks:
   testbed              install and start Docker, a registry and the test images
   dist                 build the frontend and target/release/docker-watcher
-  test [-- <args>]     run every check CI runs; <args> go to `cargo test`";
+  test [-- <args>]     run every check CI runs; <args> go to `cargo test`
+  demo [--listen ADDR] [--no-wait]
+                       build and start the server, deploy a test image through the
+                       webhook, print where to look; serve until Ctrl-C";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -67,7 +73,8 @@ fn run(args: &[String]) -> Result<()> {
             .into()),
         },
 
-        // Tasks that run the product itself (such as `demo`) belong in this section.
+        // Tasks that run the product itself.
+        "demo" => demo::run(&root, &demo::Options::parse(rest)?),
 
         // Everything else.
         "help" | "-h" | "--help" => {

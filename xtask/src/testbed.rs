@@ -11,7 +11,7 @@
 
 use std::{
     fs::{self, File, TryLockError},
-    io::{BufRead, BufReader, Write},
+    io::{self, Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
     path::Path,
     process::{Child, Command},
@@ -236,7 +236,7 @@ fn start_registry(dir: &Path) -> Result<String> {
 }
 
 /// A loopback port nobody is listening on right now (the OS picks it).
-fn free_port() -> Result<u16> {
+pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
     Ok(listener.local_addr()?.port())
 }
@@ -244,25 +244,87 @@ fn free_port() -> Result<u16> {
 /// Status code of `GET path` on a loopback port, or `None` if nothing sensible answers.
 fn http_status(port: u16, path: &str) -> Option<u16> {
     let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let timeout = Duration::from_secs(2);
-    let mut stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
-    stream.set_read_timeout(Some(timeout)).ok()?;
-    stream.set_write_timeout(Some(timeout)).ok()?;
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .ok()?;
-    let mut status_line = String::new();
-    BufReader::new(stream).read_line(&mut status_line).ok()?;
+    http(addr, "GET", path, None, Duration::from_secs(2))
+        .ok()
+        .map(|response| response.status)
+}
+
+/// What [`http`] got back.
+pub(crate) struct HttpResponse {
+    pub status: u16,
+    /// The body as text, de-chunked.
+    pub body: String,
+}
+
+/// One HTTP/1.1 request on a fresh connection, with an optional JSON body; the answer is read
+/// until the server closes the connection, which the request asks for. Enough for the local
+/// services xtask talks to, not a general client.
+pub(crate) fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+    timeout: Duration,
+) -> io::Result<HttpResponse> {
+    let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(json) = json {
+        request.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            json.len()
+        ));
+    }
+    request.push_str("\r\n");
+    request.push_str(json.unwrap_or(""));
+    stream.write_all(request.as_bytes())?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    parse_response(&raw).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{method} {path} on {addr}: not an HTTP answer"),
+        )
+    })
+}
+
+fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]);
+    let mut body = &raw[split + 4..];
+    let mut lines = head.lines();
     // "HTTP/1.1 200 OK"
-    let mut parts = status_line.split_whitespace();
-    parts.next().filter(|v| v.starts_with("HTTP/"))?;
-    parts.next()?.parse().ok()
+    let mut status_line = lines.next()?.split_whitespace();
+    status_line.next().filter(|v| v.starts_with("HTTP/"))?;
+    let status = status_line.next()?.parse().ok()?;
+    let chunked = lines.any(|line| {
+        let line = line.to_ascii_lowercase();
+        line.starts_with("transfer-encoding:") && line.contains("chunked")
+    });
+    if !chunked {
+        let body = String::from_utf8_lossy(body).into_owned();
+        return Some(HttpResponse { status, body });
+    }
+    let mut decoded = Vec::new();
+    loop {
+        let end = body.windows(2).position(|w| w == b"\r\n")?;
+        let size_field = String::from_utf8_lossy(&body[..end]);
+        let size_hex = size_field.split(';').next()?.trim();
+        let size = usize::from_str_radix(size_hex, 16).ok()?;
+        body = &body[end + 2..];
+        if size == 0 {
+            break;
+        }
+        decoded.extend_from_slice(body.get(..size)?);
+        body = body.get(size + 2..)?;
+    }
+    let body = String::from_utf8_lossy(&decoded).into_owned();
+    Some(HttpResponse { status, body })
 }
 
 /// Polls `ready` until it holds; fails early if the service exits, showing its log.
-fn wait_until(
+pub(crate) fn wait_until(
     what: &str,
     timeout: Duration,
     child: &mut Child,
@@ -293,7 +355,8 @@ fn wait_until(
     }
 }
 
-fn log_tail(log: &Path) -> String {
+/// `; last lines of <log>:` and up to 20 of them, to end an error message with.
+pub(crate) fn log_tail(log: &Path) -> String {
     let text = fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     let tail = &lines[lines.len().saturating_sub(20)..];
