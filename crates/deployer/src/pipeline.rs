@@ -239,6 +239,10 @@ impl Run<'_> {
         let check = health_check(project);
         let container = self.container.clone().unwrap_or_default();
         let state = self.inspect(&container)?;
+        // A container that already exited has lost its address: report the exit, not the address.
+        if !state.running {
+            return Err(self.exited(&container, state.exit_code));
+        }
         let ip = state
             .ip_addresses
             .get(&settings.network)
