@@ -1,5 +1,6 @@
 //! Against the real Docker engine (DOCKER_HOST or the local socket), the test
-//! images `dw-testbed/app:{v1,v2}` and the registry at 127.0.0.1:5000.
+//! images `dw-testbed/app:{v1,v2}` and the testbed registry (`DW_TEST_REGISTRY`, which
+//! `cargo xtask testbed` sets up and also writes to `target/testbed/env`).
 //! A missing service fails the test with a message naming it; nothing is skipped.
 //!
 //! Every object a test creates carries that test's run id, and a guard
@@ -14,8 +15,36 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress};
 
 const APP_V1: &str = "dw-testbed/app:v1";
-const REGISTRY: &str = "127.0.0.1:5000";
-const REGISTRY_IMAGE: &str = "127.0.0.1:5000/dev/app:v1";
+
+/// `host:port` of the test registry: from the environment, else from the file the testbed writes.
+fn registry() -> String {
+    const NAME: &str = "DW_TEST_REGISTRY";
+    if let Ok(value) = std::env::var(NAME)
+        && !value.trim().is_empty()
+    {
+        return value.trim().to_owned();
+    }
+    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../target/testbed/env");
+    std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| {
+            text.lines().find_map(|line| {
+                let (key, value) = line.split_once('=')?;
+                (key.trim() == NAME).then(|| value.trim().to_owned())
+            })
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "{NAME} is not set and {} does not define it: run `cargo xtask testbed` first",
+                file.display()
+            )
+        })
+}
+
+/// The testbed pushes its images to the registry under their own names.
+fn registry_image() -> String {
+    format!("{}/{APP_V1}", registry())
+}
 /// Every container a test creates carries this label, valued with the run id.
 const RUN_LABEL: &str = "dw-test.run";
 
@@ -52,9 +81,12 @@ async fn require_image(client: &DockerClient, image: &str) {
 }
 
 fn require_registry() {
-    let addr: SocketAddr = REGISTRY.parse().unwrap();
+    let registry = registry();
+    let addr: SocketAddr = registry
+        .parse()
+        .unwrap_or_else(|err| panic!("DW_TEST_REGISTRY={registry:?} is not host:port: {err}"));
     if let Err(err) = TcpStream::connect_timeout(&addr, Duration::from_secs(2)) {
-        panic!("the test registry at {REGISTRY} is not running ({err}); start it first");
+        panic!("the test registry at {registry} is not running ({err}); run `cargo xtask testbed`");
     }
 }
 
@@ -183,10 +215,11 @@ async fn pull_from_the_test_registry_reports_progress_and_the_image_describes_it
     let client = engine().await;
     let mut seen = Vec::new();
     let mut record = |progress: PullProgress| seen.push(progress.message);
+    let registry_image = registry_image();
     client
-        .pull(REGISTRY_IMAGE, None, &mut record)
+        .pull(&registry_image, None, &mut record)
         .await
-        .unwrap_or_else(|err| panic!("pulling {REGISTRY_IMAGE}: {err}"));
+        .unwrap_or_else(|err| panic!("pulling {registry_image}: {err}"));
     assert!(
         seen.iter().any(|m| m.starts_with("Digest: sha256:")),
         "{seen:?}"
@@ -196,14 +229,14 @@ async fn pull_from_the_test_registry_reports_progress_and_the_image_describes_it
         "{seen:?}"
     );
 
-    let image = client.inspect_image(REGISTRY_IMAGE).await.unwrap();
+    let image = client.inspect_image(&registry_image).await.unwrap();
     assert!(image.id.starts_with("sha256:"), "{image:?}");
     assert_eq!(image.exposed_ports, [8080]);
     assert!(
         image
             .repo_digests
             .iter()
-            .any(|d| d.starts_with("127.0.0.1:5000/dev/app@sha256:")),
+            .any(|d| d.starts_with(&format!("{}/dw-testbed/app@sha256:", registry()))),
         "{image:?}"
     );
 }
@@ -212,7 +245,7 @@ async fn pull_from_the_test_registry_reports_progress_and_the_image_describes_it
 async fn pulling_a_tag_missing_from_the_registry_fails_naming_the_image() {
     require_registry();
     let client = engine().await;
-    let image = format!("127.0.0.1:5000/dev/app:missing-{}", run_id());
+    let image = format!("{}/dw-testbed/app:missing-{}", registry(), run_id());
     let result = client.pull(&image, None, &mut |_| {}).await;
     match result {
         Err(err @ DockerError::PullFailed { .. }) => {
