@@ -25,10 +25,12 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
         conn: &mut SqliteConnection,
     ) -> std::result::Result<(), diesel::r2d2::Error> {
         conn.batch_execute(
-            "PRAGMA journal_mode = WAL;
+            // busy_timeout first: the pool opens connections in parallel, and switching a new
+            // database to WAL takes a lock the others must wait for rather than fail on.
+            "PRAGMA busy_timeout = 5000;
+             PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA busy_timeout = 5000;",
+             PRAGMA foreign_keys = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
