@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use docker_client::{ContainerSpec, DockerClient, PullProgress};
+use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress};
 use poller::{ImageName, ImageReference};
 use store::{DeployStatus, DeployView, InstanceStatus, NewInstance, Project, Settings};
 
@@ -119,7 +119,11 @@ impl Run<'_> {
         let mut relay =
             |progress: PullProgress| journal.line(format!("pull: {}", progress.message));
         self.block_on(self.docker().pull(&image, None, &mut relay))
-            .map_err(|error| Failure::new(format!("pulling {image} failed: {error}")))?;
+            .map_err(|error| match error {
+                // Already says which image failed to pull and why.
+                DockerError::PullFailed { .. } => Failure::new(error.to_string()),
+                other => Failure::new(format!("pulling {image} failed: {other}")),
+            })?;
         let info = self
             .block_on(self.docker().inspect_image(&image))
             .map_err(|error| {
