@@ -6,13 +6,18 @@
 //   2. POST the webhook for DW_IMAGE and read the queued deploy's id;
 //   3. without reloading, wait until the instance for DW_EXPECT_TAG is
 //      running and the deploy row says succeeded;
-//   4. open the deploy page from its link and check its log and status.
+//   4. open the deploy page from its link and check its log and status;
+//   5. POST the webhook for DW_NEXT_IMAGE, open that deploy's page while it
+//      runs, and see log lines arrive without a reload until it succeeds.
 //
 // Environment:
 //   DW_URL           base URL of the server, e.g. http://127.0.0.1:41234
 //   DW_WEBHOOK_URL   full webhook URL, secret included
 //   DW_IMAGE         image reference to send (already pushed)
 //   DW_EXPECT_TAG    the tag of DW_IMAGE
+//   DW_NEXT_IMAGE    a second image reference to send (already pushed); its
+//                    deploy replaces the first instance, which takes a few
+//                    seconds, so its log is seen growing
 //   DW_ARTIFACT_DIR  where screenshots go (default: a new temporary folder)
 //   DW_CHROMIUM      Chromium binary (default /usr/bin/chromium)
 //
@@ -68,6 +73,7 @@ async function main() {
 	const webhookUrl = requireEnv('DW_WEBHOOK_URL');
 	const image = requireEnv('DW_IMAGE');
 	const tag = requireEnv('DW_EXPECT_TAG');
+	const nextImage = requireEnv('DW_NEXT_IMAGE');
 	const artifactDir = process.env.DW_ARTIFACT_DIR || mkdtempSync(join(tmpdir(), 'dw-browser-'));
 	mkdirSync(artifactDir, { recursive: true });
 	log(`server ${baseUrl}, image ${image}, screenshots in ${artifactDir}`);
@@ -97,6 +103,7 @@ async function main() {
 
 	try {
 		await run(page, { baseUrl, webhookUrl, image, tag, artifactDir });
+		await watchLiveLog(page, { baseUrl, webhookUrl, image: nextImage, artifactDir });
 	} catch (err) {
 		await page
 			.screenshot({ path: join(artifactDir, 'failure.png'), fullPage: true })
@@ -107,6 +114,29 @@ async function main() {
 	} finally {
 		await browser.close();
 	}
+}
+
+/** POSTs the webhook for `image` and returns the queued deploy (preferring the one for `tag`). */
+async function postWebhook(webhookUrl, image, tag) {
+	const hook = await fetch(webhookUrl, {
+		method: 'POST',
+		headers: { 'content-type': 'application/json' },
+		body: JSON.stringify({ image })
+	});
+	const hookText = await hook.text();
+	if (hook.status !== 202) fail(`expected the webhook to answer 202, got ${hook.status}: ${hookText}`);
+	let hookBody;
+	try {
+		hookBody = JSON.parse(hookText);
+	} catch {
+		fail(`expected a JSON answer from the webhook, got: ${hookText}`);
+	}
+	const queued = hookBody?.data?.deploys ?? [];
+	const deploy = queued.find((d) => d.tag === tag) ?? queued[0];
+	if (!hookBody.success || !deploy || typeof deploy.id !== 'number') {
+		fail(`expected the webhook to queue a deploy for ${image}, got: ${hookText}`);
+	}
+	return deploy;
 }
 
 async function run(page, { baseUrl, webhookUrl, image, tag, artifactDir }) {
@@ -133,24 +163,7 @@ async function run(page, { baseUrl, webhookUrl, image, tag, artifactDir }) {
 	});
 
 	// 2. Trigger a deploy through the webhook.
-	const hook = await fetch(webhookUrl, {
-		method: 'POST',
-		headers: { 'content-type': 'application/json' },
-		body: JSON.stringify({ image })
-	});
-	const hookText = await hook.text();
-	if (hook.status !== 202) fail(`expected the webhook to answer 202, got ${hook.status}: ${hookText}`);
-	let hookBody;
-	try {
-		hookBody = JSON.parse(hookText);
-	} catch {
-		fail(`expected a JSON answer from the webhook, got: ${hookText}`);
-	}
-	const queued = hookBody?.data?.deploys ?? [];
-	const deploy = queued.find((d) => d.tag === tag) ?? queued[0];
-	if (!hookBody.success || !deploy || typeof deploy.id !== 'number') {
-		fail(`expected the webhook to queue a deploy for ${image}, got: ${hookText}`);
-	}
+	const deploy = await postWebhook(webhookUrl, image, tag);
 	const deployId = deploy.id;
 	log(`webhook queued deploy #${deployId} (${deploy.project}/${deploy.stage}:${deploy.tag})`);
 
@@ -198,14 +211,7 @@ async function run(page, { baseUrl, webhookUrl, image, tag, artifactDir }) {
 		fail(`expected to land on /deploys/${deployId} after clicking the link, URL is ${page.url()}`);
 	});
 
-	const deployPageState = () =>
-		page.evaluate(() => ({
-			status: document.querySelector('[data-testid="deploy-status"]')?.getAttribute('data-status') ?? null,
-			stream: document.querySelector('[data-testid="log-stream-state"]')?.getAttribute('data-state') ?? null,
-			seqs: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => Number(el.getAttribute('data-seq'))),
-			lines: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => el.textContent?.trim() ?? ''),
-			heading: document.querySelector('h1')?.textContent?.trim() ?? null
-		}));
+	const deployPageState = () => readDeployPage(page);
 	const final = await waitFor(
 		'the deploy page to show data-status="succeeded" and its complete log (at least one line)',
 		deployPageState,
@@ -224,6 +230,59 @@ async function run(page, { baseUrl, webhookUrl, image, tag, artifactDir }) {
 	log(`deploy page shows ${final.seqs.length} log lines in order and status succeeded`);
 	await page.screenshot({ path: join(artifactDir, 'deploy.png'), fullPage: true });
 	log(`saved ${join(artifactDir, 'deploy.png')}`);
+}
+
+/** What the deploy page shows: its status, the log stream's state and the log lines. */
+function readDeployPage(page) {
+	return page.evaluate(() => ({
+		status: document.querySelector('[data-testid="deploy-status"]')?.getAttribute('data-status') ?? null,
+		stream: document.querySelector('[data-testid="log-stream-state"]')?.getAttribute('data-state') ?? null,
+		seqs: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => Number(el.getAttribute('data-seq'))),
+		lines: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => el.textContent?.trim() ?? ''),
+		heading: document.querySelector('h1')?.textContent?.trim() ?? null
+	}));
+}
+
+/**
+ * 5. Opens a deploy's page while it is still running and checks that log lines arrive on the
+ * open page (more lines later than at first sight, no reload) until the deploy succeeds.
+ */
+async function watchLiveLog(page, { baseUrl, webhookUrl, image, artifactDir }) {
+	const deploy = await postWebhook(webhookUrl, image, null);
+	log(`webhook queued deploy #${deploy.id} (${deploy.tag}); opening its page while it runs`);
+	await page.goto(`${baseUrl}/deploys/${deploy.id}`, { waitUntil: 'domcontentloaded' });
+	await page.evaluate(() => {
+		window.__dwNoReload = true;
+	});
+	const first = await waitFor(
+		`deploy #${deploy.id}'s page to show at least one log line while the deploy is still running`,
+		() => readDeployPage(page),
+		(s) => s.seqs.length > 0 && s.stream !== 'ended',
+		{ broken: (s) => (s.stream === 'ended' ? 'the deploy ended before its page could watch it' : null) }
+	);
+	const final = await waitFor(
+		`deploy #${deploy.id}'s page to show data-status="succeeded" and its complete log`,
+		async () => ({ ...(await readDeployPage(page)), reloaded: await page.evaluate(() => !window.__dwNoReload) }),
+		(s) => s.status === 'succeeded' && s.stream === 'ended',
+		{
+			timeout: DEPLOY_TIMEOUT_MS,
+			broken: (s) => {
+				if (s.reloaded) return 'the page reloaded; the log must stream into the open page';
+				if (['failed', 'interrupted'].includes(s.status ?? '')) return `deploy ended ${s.status}`;
+				return null;
+			}
+		}
+	);
+	if (!(final.seqs.length > first.seqs.length)) {
+		fail(`expected log lines to arrive while the page was open: saw ${first.seqs.length} at first and ${final.seqs.length} at the end`);
+	}
+	const expected = Array.from({ length: final.seqs.length }, (_, i) => i + 1);
+	if (JSON.stringify(final.seqs) !== JSON.stringify(expected)) {
+		fail(`expected lines 1..${final.seqs.length} once each and in order, got ${JSON.stringify(final.seqs)}`);
+	}
+	log(`deploy page showed ${first.seqs.length} lines at first and ${final.seqs.length} when the deploy ended`);
+	await page.screenshot({ path: join(artifactDir, 'deploy-live.png'), fullPage: true });
+	log(`saved ${join(artifactDir, 'deploy-live.png')}`);
 }
 
 const watchdog = setTimeout(() => {

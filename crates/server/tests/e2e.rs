@@ -965,9 +965,11 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
     );
 
     server.push("v1");
+    server.push("v2");
     let artifacts: PathBuf = support::target_dir().join("test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("create the artifact folder");
-    let screenshots = ["dashboard.png", "deploy.png"].map(|name| artifacts.join(name));
+    let screenshots =
+        ["dashboard.png", "deploy.png", "deploy-live.png"].map(|name| artifacts.join(name));
     for screenshot in &screenshots {
         let _ = std::fs::remove_file(screenshot);
     }
@@ -978,6 +980,7 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
         .env("DW_WEBHOOK_URL", server.webhook_url())
         .env("DW_IMAGE", server.image("v1"))
         .env("DW_EXPECT_TAG", "v1")
+        .env("DW_NEXT_IMAGE", server.image("v2"))
         .env("DW_ARTIFACT_DIR", &artifacts)
         .env("DW_CHROMIUM", chromium)
         .output()
@@ -999,7 +1002,7 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
             screenshot.display()
         );
     }
-    only_running_instance(&server, "v1");
+    only_running_instance(&server, "v2");
     let ids: BTreeSet<i64> = server
         .get_data("/api/deploys")
         .as_array()
@@ -1007,5 +1010,5 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
         .iter()
         .filter_map(|deploy| deploy["id"].as_i64())
         .collect();
-    assert_eq!(ids.len(), 1, "the browser test queued one deploy");
+    assert_eq!(ids.len(), 2, "the browser test queued two deploys");
 }
