@@ -8,6 +8,13 @@ use crate::{Result, dist, shell, testbed};
 pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
     let env = step("testbed", || testbed::ensure(root))?;
     step("frontend", || dist::frontend(root))?;
+    step("frontend check", || {
+        shell::run(
+            Command::new("npm")
+                .args(["run", "check"])
+                .current_dir(root.join("frontend")),
+        )
+    })?;
     step("fmt", || {
         shell::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
