@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{Connection, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -24,9 +24,9 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
         &self,
         conn: &mut SqliteConnection,
     ) -> std::result::Result<(), diesel::r2d2::Error> {
+        // The database file was switched to WAL (which it remembers) before the pool existed, so
+        // this only confirms it; the other settings live and die with each connection.
         conn.batch_execute(
-            // busy_timeout first: the pool opens connections in parallel, and switching a new
-            // database to WAL takes a lock the others must wait for rather than fail on.
             "PRAGMA busy_timeout = 5000;
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
@@ -52,6 +52,13 @@ impl Store {
         let url = path
             .to_str()
             .ok_or_else(|| open_error("the path is not valid UTF-8".into()))?;
+        // Switching a new file to WAL needs an exclusive lock, and SQLite does not wait on a busy
+        // handler for it; do it once on a lone connection, before the pool opens several at once.
+        let mut first = SqliteConnection::establish(url).map_err(|e| open_error(e.to_string()))?;
+        first
+            .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| open_error(format!("cannot switch to WAL: {e}")))?;
+        drop(first);
         let pool = Pool::builder()
             .max_size(8)
             .connection_timeout(Duration::from_secs(10))
