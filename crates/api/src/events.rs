@@ -11,13 +11,18 @@ use crate::state::AppState;
 
 /// Opens the system event stream.
 pub async fn stream(state: web::Data<AppState>, request: HttpRequest) -> HttpResponse {
-    let subscription = state.hub.subscribe(sse::last_event_id(&request));
+    let last_seen = sse::last_event_id(&request);
+    let subscription = state.hub.subscribe(match last_seen {
+        sse::LastEventId::Id(id) => Some(id),
+        sse::LastEventId::Absent | sse::LastEventId::Unreadable => None,
+    });
     let mut first = sse::retry_frame();
-    match subscription.catchup() {
-        Catchup::Events(missed) => missed
+    match (last_seen, subscription.catchup()) {
+        // A client whose position is unknown cannot be caught up: it reloads its snapshot.
+        (sse::LastEventId::Unreadable, _) | (_, Catchup::Resync) => first.push_str(&resync_frame()),
+        (_, Catchup::Events(missed)) => missed
             .iter()
             .for_each(|event| first.push_str(&frame(event))),
-        Catchup::Resync => first.push_str(&resync_frame()),
     }
     let state = EventStream {
         subscription,

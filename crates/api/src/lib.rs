@@ -12,6 +12,7 @@ mod envelope;
 mod events;
 mod health;
 mod projects;
+mod redact;
 mod sse;
 mod state;
 mod time;
@@ -20,17 +21,27 @@ mod webhook;
 use actix_web::web;
 
 pub use envelope::{ApiError, Envelope};
+pub use redact::Redactor;
 pub use state::AppState;
-pub use webhook::redacted_path;
 
 /// Registers `/healthz` and everything under `/api`.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
-        .app_data(web::PathConfig::default().error_handler(|error, _| {
-            ApiError::BadRequest(format!("invalid path: {error}")).into()
+        // Every path parameter under /api is a numeric id (the webhook secret is a string and
+        // cannot fail to parse).
+        .app_data(web::PathConfig::default().error_handler(|_, request| {
+            ApiError::BadRequest(format!(
+                "invalid id in {}: expected a whole number",
+                request.path()
+            ))
+            .into()
         }))
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
-            ApiError::BadRequest(format!("invalid query: {error}")).into()
+            let detail = match error {
+                actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
+                other => other.to_string(),
+            };
+            ApiError::BadRequest(format!("invalid query string: {detail}")).into()
         }))
         .route("/healthz", web::get().to(health::healthz))
         .service(

@@ -43,13 +43,27 @@ pub fn keepalive_frame() -> &'static str {
     ": keepalive\n\n"
 }
 
-/// The `Last-Event-ID` the client sent, if it is a number.
-pub fn last_event_id(request: &HttpRequest) -> Option<u64> {
-    request
-        .headers()
-        .get("Last-Event-ID")
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.trim().parse().ok())
+/// What a reconnecting client says it has already seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LastEventId {
+    /// No `Last-Event-ID` header: a first connection.
+    Absent,
+    /// The id of the last event the client received.
+    Id(u64),
+    /// A header that is not one of our ids: the client's state is unknown.
+    Unreadable,
+}
+
+/// Reads the `Last-Event-ID` header.
+pub fn last_event_id(request: &HttpRequest) -> LastEventId {
+    match request.headers().get("Last-Event-ID") {
+        None => LastEventId::Absent,
+        Some(value) => value
+            .to_str()
+            .ok()
+            .and_then(|value| value.trim().parse().ok())
+            .map_or(LastEventId::Unreadable, LastEventId::Id),
+    }
 }
 
 /// A streaming `text/event-stream` response with the headers proxies need to pass it through live.

@@ -13,4 +13,6 @@ pub struct AppState {
     pub deployer: Deployer,
     /// Where live events come from.
     pub hub: Hub,
+    /// Secrets the access log must not show.
+    pub redactor: crate::Redactor,
 }

@@ -353,6 +353,13 @@ impl Run<'_> {
             .into_iter()
             .filter(|old| old.deploy_id != self.view.deploy.id)
         {
+            // Stopping can take the whole timeout (an app that ignores SIGTERM); say so up front.
+            self.journal.line(format!(
+                "stopping {} (tag {}), allowing it {}s to exit",
+                old.container_name,
+                old.tag,
+                self.ctx.config.stop_timeout.as_secs()
+            ));
             let stopped = self.block_on(
                 self.docker()
                     .stop_container(&old.container_id, self.ctx.config.stop_timeout),

@@ -44,10 +44,15 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
     }
 
+    let webhook_secret = store
+        .settings()
+        .map_err(|error| error.to_string())?
+        .webhook_secret;
     let state = api::AppState {
         store,
         deployer: deployer.clone(),
         hub,
+        redactor: api::Redactor::new([webhook_secret]),
     };
     actix_web::rt::System::new()
         .block_on(run_http(state, args.listen, args.ui_dir))
@@ -69,20 +74,15 @@ async fn run_http(
 ) -> std::io::Result<()> {
     let server = HttpServer::new(move || {
         let ui_dir = ui_dir.clone();
+        let redactor = state.redactor.clone();
         App::new()
             .app_data(web::Data::new(state.clone()))
             .wrap(
-                // The webhook's path holds its secret: log a redacted path only.
-                middleware::Logger::new("%{path}xi %s %b %Dms").custom_request_replace(
-                    "path",
-                    |request| {
-                        format!(
-                            "{} {}",
-                            request.method(),
-                            api::redacted_path(request.path())
-                        )
-                    },
-                ),
+                // The webhook's path holds its secret: the access log gets a masked request line.
+                middleware::Logger::new("%{request}xi %s %b %Dms")
+                    .custom_request_replace("request", move |request| {
+                        redactor.request_line(request)
+                    }),
             )
             .configure(api::configure)
             .configure(|config| crate::ui::configure(config, ui_dir))

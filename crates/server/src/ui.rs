@@ -63,6 +63,11 @@ async fn serve_embedded(request: HttpRequest) -> HttpResponse {
                 .insert_header((header::CACHE_CONTROL, cache))
                 .body(file.contents())
         }
+        // A missing build asset is a real 404: answering with the page would hand a browser HTML
+        // where it expects a script.
+        None if path.starts_with("_app/") => HttpResponse::NotFound()
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .body("not found"),
         None => index(),
     }
 }

@@ -516,14 +516,16 @@ fn event_stream_replays_missed_events_after_reconnect() {
         .collect();
     assert_eq!(seen, tail);
 
-    // An id this run never issued (a previous run's) asks the client to reload.
-    let mut stale = server.sse("/api/events", Some("999999"));
-    let frames = stale.collect_until(STREAM_TIMEOUT, |frame| frame.is_event());
-    assert_eq!(
-        frames.last().and_then(|frame| frame.event.as_deref()),
-        Some("resync"),
-        "{frames:#?}"
-    );
+    // An id this run never issued (a previous run's), or no id at all, asks the client to reload.
+    for last_event_id in ["999999", "abc"] {
+        let mut stale = server.sse("/api/events", Some(last_event_id));
+        let frames = stale.collect_until(STREAM_TIMEOUT, |frame| frame.is_event());
+        assert_eq!(
+            frames.last().and_then(|frame| frame.event.as_deref()),
+            Some("resync"),
+            "Last-Event-ID {last_event_id}: {frames:#?}"
+        );
+    }
 }
 
 #[test]
@@ -709,7 +711,7 @@ fn bad_webhook_input_is_refused_and_writes_nothing() {
             content_type: json,
             body: at_limit,
             status: 400,
-            says: "image".into(),
+            says: "at most 512 are allowed".into(),
         },
         BadInput {
             what: "an empty image",
@@ -811,6 +813,17 @@ fn bad_webhook_input_is_refused_and_writes_nothing() {
         replies.push(reply);
     }
 
+    // Mistyped webhook URLs still carry the secret; they must not reach the log either.
+    for path in [
+        format!("/API/webhook/{}", server.secret),
+        format!("/api//webhook/{}", server.secret),
+        format!("/{}", server.secret),
+    ] {
+        let reply = http_post(&format!("{}{path}", server.base), json, &image(&ours));
+        assert!(reply.status >= 400, "{path}: {}", reply.status);
+        replies.push(server.get(&path));
+    }
+
     let health = server.get("/healthz");
     assert_eq!(health.status, 200, "{}", health.body);
     replies.push(health);
@@ -859,7 +872,13 @@ fn spa_and_api_fallbacks() {
         ("/api/does-not-exist", 404, "no such API endpoint"),
         ("/api/deploys/999999", 404, "not found"),
         ("/api/deploys/999999/logs", 404, "not found"),
-        ("/api/deploys/abc", 400, "invalid path"),
+        ("/api/deploys/abc", 400, "expected a whole number"),
+        ("/api/deploys?limit=abc", 400, "invalid query string"),
+        (
+            "/api/deploys?limit=0",
+            400,
+            "limit must be between 1 and 500",
+        ),
     ] {
         let reply = server.get(path);
         assert_eq!(reply.status, status, "{path}: {}", reply.body);
@@ -874,6 +893,10 @@ fn spa_and_api_fallbacks() {
             "{path}: expected the error to mention {says:?}, got {error:?}"
         );
     }
+
+    // A missing build asset is a 404, not the page (a browser would run HTML as a script).
+    let asset = server.get("/_app/immutable/missing.js");
+    assert_eq!(asset.status, 404, "{}", asset.body);
 }
 
 #[test]

@@ -44,9 +44,11 @@ pub async fn stream(
         store: state.store.clone(),
         subscription,
         deploy_id,
-        last_seq: sse::last_event_id(&request)
-            .and_then(|id| i64::try_from(id).ok())
-            .unwrap_or(0),
+        // An unreadable id replays the whole log; the client de-duplicates by sequence number.
+        last_seq: match sse::last_event_id(&request) {
+            sse::LastEventId::Id(id) => i64::try_from(id).unwrap_or(i64::MAX),
+            sse::LastEventId::Absent | sse::LastEventId::Unreadable => 0,
+        },
         started: false,
         ended: false,
         keepalive: keepalive_timer(),
