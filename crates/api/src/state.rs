@@ -13,6 +13,8 @@ pub struct AppState {
     pub deployer: Deployer,
     /// Where live events come from.
     pub hub: Hub,
+    /// Opens stored secrets where a handler needs one (the webhook secret).
+    pub secrets: deployer::Secrets,
     /// Secrets the access log must not show.
     pub redactor: crate::Redactor,
 }

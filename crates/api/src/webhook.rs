@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use deployer::PushOutcome;
 use poller::ImageReference;
 use serde::{Deserialize, Serialize};
+use store::{SecretPlace, secret_columns};
 use subtle::ConstantTimeEq;
 
 use crate::body::read_limited;
@@ -87,8 +88,18 @@ async fn handle(
     payload: web::Payload,
 ) -> Result<HttpResponse, Rejection> {
     let store = state.store.clone();
-    let expected = web::block(move || store.settings()).await??.webhook_secret;
-    if !bool::from(secret.as_bytes().ct_eq(expected.as_bytes())) {
+    let sealed = web::block(move || store.settings())
+        .await??
+        .webhook_secret
+        .ok_or_else(|| {
+            ApiError::internal("webhook", "the webhook secret has not been sealed yet")
+        })?;
+    let place = SecretPlace::new(secret_columns::WEBHOOK_SECRET, 1);
+    let expected = state
+        .secrets
+        .open(place, &sealed)
+        .map_err(|error| ApiError::internal("webhook", error))?;
+    if !bool::from(secret.as_bytes().ct_eq(expected.expose().as_bytes())) {
         return Err(Rejection::WrongSecret);
     }
     require_json(request)?;

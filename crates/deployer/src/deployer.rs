@@ -13,6 +13,7 @@ use store::{NewDeploy, Store, Trigger};
 use crate::error::{DeployerError, Result};
 use crate::matching::{self, PushOutcome, QueuedDeploy, Selection};
 use crate::pipeline;
+use crate::secrets::Secrets;
 
 /// Tunables of the deployer.
 #[derive(Debug, Clone)]
@@ -37,6 +38,8 @@ pub(crate) struct Context {
     pub(crate) store: Store,
     pub(crate) hub: Hub,
     pub(crate) docker: DockerClient,
+    /// Opens registry passwords and secret environment variables when a deploy needs them.
+    pub(crate) secrets: Secrets,
     /// Docker calls are async; deploy workers are plain threads that wait on this runtime.
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) config: DeployerConfig,
@@ -81,6 +84,7 @@ impl Deployer {
         store: Store,
         hub: Hub,
         docker: DockerClient,
+        secrets: Secrets,
         config: DeployerConfig,
     ) -> Result<Deployer> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -93,6 +97,7 @@ impl Deployer {
             store,
             hub,
             docker,
+            secrets,
             runtime: runtime.handle().clone(),
             config,
         };

@@ -17,9 +17,11 @@ mod journal;
 mod matching;
 mod naming;
 mod pipeline;
+mod secrets;
 
 pub use deployer::{Deployer, DeployerConfig};
 pub use error::{DeployerError, Result};
 pub use health::{HealthCheck, Probe, probe};
 pub use matching::{PushOutcome, QueuedDeploy};
 pub use naming::{container_name, labels, slug};
+pub use secrets::{Secrets, SecretsError};

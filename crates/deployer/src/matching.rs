@@ -1,7 +1,6 @@
 //! Which stages of which project a pushed image reference is for.
 
-use globset::Glob;
-use poller::ImageReference;
+use poller::{ImageReference, TagRule};
 use store::{Project, Stage, Store};
 
 /// What became of a pushed image.
@@ -32,7 +31,7 @@ pub struct QueuedDeploy {
 /// The project and stages a reference selects, or why there are none.
 pub(crate) enum Selection {
     Stages {
-        project: Project,
+        project: Box<Project>,
         stages: Vec<Stage>,
     },
     None {
@@ -42,11 +41,17 @@ pub(crate) enum Selection {
 
 /// Whether a stage's tag rule accepts `tag`.
 pub(crate) fn stage_accepts(stage: &Stage, tag: &str) -> bool {
-    match Glob::new(&stage.tag_pattern) {
-        Ok(glob) => glob.compile_matcher().is_match(tag),
+    let rule = TagRule::new(
+        stage.tag_pattern.as_deref(),
+        stage.tag_regex.as_deref(),
+        stage.tag_semver.as_deref(),
+        stage.include_prerelease,
+    );
+    match rule {
+        Ok(rule) => rule.accepts(tag),
         Err(error) => {
             // Configuration is validated before it is stored, so this means a damaged row.
-            log::error!("stage {}: unusable tag pattern: {error}", stage.name);
+            log::error!("stage {}: unusable tag rule: {error}", stage.name);
             false
         }
     }
@@ -73,7 +78,7 @@ pub(crate) fn select(store: &Store, reference: &ImageReference) -> store::Result
         accepting.into_iter().partition(|stage| stage.auto_deploy);
     if !automatic.is_empty() {
         return Ok(Selection::Stages {
-            project,
+            project: Box::new(project),
             stages: automatic,
         });
     }
@@ -99,9 +104,15 @@ mod tests {
             id: 1,
             project_id: 1,
             name: "dev".into(),
-            tag_pattern: pattern.into(),
+            tag_pattern: Some(pattern.into()),
+            tag_regex: None,
+            tag_semver: None,
+            include_prerelease: false,
             auto_deploy: true,
             max_instances: 1,
+            promote_from: None,
+            subdomain: None,
+            watch_digest: false,
             created_at: 0,
         }
     }
@@ -113,5 +124,14 @@ mod tests {
         assert!(stage_accepts(&stage("*"), "anything"));
         assert!(stage_accepts(&stage("v[0-9]*"), "v2"));
         assert!(!stage_accepts(&stage("v[0-9]*"), "vx"));
+    }
+
+    #[test]
+    fn semver_rules_are_matched_too() {
+        let mut rel = stage("*");
+        rel.tag_pattern = None;
+        rel.tag_semver = Some(">=1.0.0".into());
+        assert!(stage_accepts(&rel, "v1.2.0"));
+        assert!(!stage_accepts(&rel, "dev-3"));
     }
 }

@@ -4,9 +4,12 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress};
+use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress, RegistryAuth};
 use poller::{ImageName, ImageReference};
-use store::{DeployStatus, DeployView, InstanceStatus, NewInstance, Project, Settings};
+use store::{
+    DeployStatus, DeployView, InstanceStatus, NewInstance, Project, SecretPlace, Settings,
+    secret_columns,
+};
 
 use crate::deployer::Context;
 use crate::error::Failure;
@@ -102,7 +105,8 @@ impl Run<'_> {
             engine.engine_version, engine.api_version
         ));
 
-        let image = self.pull(&reference)?;
+        let auth = self.registry_auth(&project, &reference)?;
+        let image = self.pull(&reference, auth.as_ref())?;
         let port = self.container_port(&project, &image)?;
         self.create_and_start(&project, &settings, &image, port)?;
         let address = self.wait_until_healthy(&project, &settings, port)?;
@@ -112,13 +116,48 @@ impl Run<'_> {
     }
 
     /// Pulls the image and returns the reference to create the container from (by digest when known).
-    fn pull(&mut self, reference: &ImageReference) -> Result<PulledImage, Failure> {
+    /// The credentials of the project's registry, opened for this pull only.
+    fn registry_auth(
+        &self,
+        project: &Project,
+        reference: &ImageReference,
+    ) -> Result<Option<RegistryAuth>, Failure> {
+        let Some(registry_id) = project.registry_id else {
+            return Ok(None);
+        };
+        let registry = self.ctx.store.registry(registry_id)?;
+        let (Some(username), Some(sealed)) = (registry.username, registry.password) else {
+            return Ok(None);
+        };
+        let place = SecretPlace::new(secret_columns::REGISTRY_PASSWORD, registry.id);
+        let password = self.ctx.secrets.open(place, &sealed).map_err(|error| {
+            Failure::new(format!(
+                "the password of registry {} cannot be opened: {error}",
+                registry.name
+            ))
+        })?;
+        self.journal.line(format!(
+            "pulling as {username} (registry {})",
+            registry.name
+        ));
+        Ok(Some(RegistryAuth {
+            username,
+            password: password.expose().to_string(),
+            server: reference.registry().to_string(),
+        }))
+    }
+
+    fn pull(
+        &mut self,
+        reference: &ImageReference,
+        auth: Option<&RegistryAuth>,
+    ) -> Result<PulledImage, Failure> {
         let image = reference.to_string();
         self.journal.line(format!("pulling {image}"));
         let journal = self.journal;
         let mut relay =
             |progress: PullProgress| journal.line(format!("pull: {}", progress.message));
-        self.block_on(self.docker().pull(&image, None, &mut relay))
+        self.block_on(self.docker().pull(&image, auth, &mut relay))
             .map_err(|error| match error {
                 // Already says which image failed to pull and why.
                 DockerError::PullFailed { .. } => Failure::new(error.to_string()),
@@ -212,7 +251,7 @@ impl Run<'_> {
             name: name.clone(),
             image: image.run_from.clone(),
             labels: container_labels,
-            env: project.env_vars().into_iter().collect(),
+            env: self.container_env(project)?,
             network: Some(settings.network.clone()),
             exposed_port: Some(port),
             cmd: None,
@@ -230,6 +269,26 @@ impl Run<'_> {
             .map_err(|error| Failure::new(format!("starting container {name} failed: {error}")))?;
         self.journal.line(format!("started container {name}"));
         Ok(())
+    }
+
+    /// Plain variables, then the secret ones, opened just for the container's creation.
+    fn container_env(&self, project: &Project) -> Result<Vec<(String, String)>, Failure> {
+        let mut env: Vec<(String, String)> = project.env_vars().into_iter().collect();
+        for variable in self.ctx.store.secret_env_of(project.id)? {
+            let place = SecretPlace::new(secret_columns::SECRET_ENV_VALUE, variable.id);
+            let value = self
+                .ctx
+                .secrets
+                .open(place, &variable.value)
+                .map_err(|error| {
+                    Failure::new(format!(
+                        "the secret variable {} cannot be opened: {error}",
+                        variable.name
+                    ))
+                })?;
+            env.push((variable.name, value.expose().to_string()));
+        }
+        Ok(env)
     }
 
     /// Probes the container over HTTP until it answers 2xx/3xx; gives up when it exits or when too

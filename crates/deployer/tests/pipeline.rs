@@ -60,6 +60,24 @@ fn a_healthy_image_is_deployed_labelled_logged_and_announced() {
     assert_eq!(label(labels::DEPLOY), deploy.id.to_string());
     assert_eq!(state.ip_addresses.get(&bed.network), Some(&host.to_owned()));
 
+    // The container gets the plain variables and the secret one, opened for it.
+    let env = support::docker(&[
+        "inspect",
+        "-f",
+        "{{json .Config.Env}}",
+        &instance.container_id,
+    ]);
+    assert!(env.contains("PLAIN_SETTING=plain-value"), "{env}");
+    assert!(
+        env.contains(&format!("APP_SECRET={}", support::SECRET_ENV_VALUE)),
+        "{env}"
+    );
+    // ...and the value appears nowhere in what the deploy recorded.
+    assert!(
+        !bed.log_text(deploy.id).contains(support::SECRET_ENV_VALUE),
+        "the deploy log shows a secret"
+    );
+
     // The stored log is numbered 1..n without gaps.
     let seqs: Vec<i64> = log.iter().map(|line| line.seq).collect();
     let expected: Vec<i64> = (1..=log.len() as i64).collect();

@@ -3,6 +3,9 @@
 
 mod cli;
 mod config;
+mod data;
+mod key_rotation;
+mod seed;
 mod serve;
 mod ui;
 
@@ -13,6 +16,13 @@ fn main() -> std::process::ExitCode {
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::serve(args),
+        cli::Command::Seed(cli::SeedCommand::Import { file, data_dir }) => {
+            seed::import(&file, &data_dir)
+        }
+        cli::Command::Seed(cli::SeedCommand::Export { .. }) => {
+            Err("seed export is not available in this build".to_string())
+        }
+        cli::Command::Key(cli::KeyCommand::Rotate { data_dir }) => key_rotation::rotate(&data_dir),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,

@@ -8,25 +8,32 @@ use actix_web::{App, HttpServer, middleware, web};
 use deployer::{Deployer, DeployerConfig};
 use docker_client::DockerClient;
 use events::{Hub, HubConfig};
-use store::Store;
+use store::{SecretPlace, secret_columns};
 
 use crate::cli::{DEFAULT_CONFIG, ServeArgs};
 use crate::config;
+use crate::data::{self, Data};
+use crate::seed;
 
 /// How long shutdown waits for running deploys.
 const DEPLOY_DRAIN: Duration = Duration::from_secs(60);
 
 /// Runs the server until it is told to stop.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
-    std::fs::create_dir_all(&args.data_dir).map_err(|error| {
-        format!(
-            "cannot create the data folder {}: {error}",
-            args.data_dir.display()
-        )
-    })?;
-    let database = args.data_dir.join("docker-watcher.sqlite");
-    let store = Store::open(&database).map_err(|error| error.to_string())?;
-    seed_if_empty(&store, args.config.as_deref())?;
+    let data = data::open(&args.data_dir)?;
+    seed_if_empty(&data, args.config.as_deref())?;
+    data.check_key()?;
+    let Data { store, secrets, .. } = data;
+    let webhook_secret = match store
+        .settings()
+        .map_err(|error| error.to_string())?
+        .webhook_secret
+    {
+        Some(sealed) => secrets
+            .open(SecretPlace::new(secret_columns::WEBHOOK_SECRET, 1), &sealed)
+            .map_err(|error| error.to_string())?,
+        None => return Err("the webhook secret is missing from the database".into()),
+    };
 
     let docker =
         DockerClient::new(args.docker_host.as_deref()).map_err(|error| error.to_string())?;
@@ -35,6 +42,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         store.clone(),
         hub.clone(),
         docker,
+        secrets.clone(),
         DeployerConfig::default(),
     )
     .map_err(|error| error.to_string())?;
@@ -44,15 +52,12 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
     }
 
-    let webhook_secret = store
-        .settings()
-        .map_err(|error| error.to_string())?
-        .webhook_secret;
     let state = api::AppState {
         store,
         deployer: deployer.clone(),
         hub,
-        redactor: api::Redactor::new([webhook_secret]),
+        secrets,
+        redactor: api::Redactor::new([webhook_secret.expose().to_string()]),
     };
     actix_web::rt::System::new()
         .block_on(run_http(state, args.listen, args.ui_dir))
@@ -95,8 +100,11 @@ async fn run_http(
 }
 
 /// Imports the configuration file into an empty database; a configured database ignores it.
-fn seed_if_empty(store: &Store, config_path: Option<&Path>) -> Result<(), String> {
-    let configured = store.is_configured().map_err(|error| error.to_string())?;
+fn seed_if_empty(data: &Data, config_path: Option<&Path>) -> Result<(), String> {
+    let configured = data
+        .store
+        .is_configured()
+        .map_err(|error| error.to_string())?;
     let (path, explicit) = match config_path {
         Some(path) => (path.to_path_buf(), true),
         None => (PathBuf::from(DEFAULT_CONFIG), false),
@@ -120,9 +128,7 @@ fn seed_if_empty(store: &Store, config_path: Option<&Path>) -> Result<(), String
         );
         config::defaults(store::now_ms())
     };
-    store
-        .import_configuration(&configuration)
-        .map_err(|error| format!("cannot import the configuration: {error}"))?;
+    seed::import_checked(data, &configuration)?;
     log::info!(
         "imported {} project(s) and {} registry(ies)",
         configuration.projects.len(),

@@ -25,6 +25,15 @@ pub enum StoreError {
         /// What failed.
         message: String,
     },
+    /// A stored secret could not be processed (for example, it did not open with the old key
+    /// during rotation).
+    #[error("the secret in {place} cannot be processed: {message}")]
+    Secret {
+        /// Where the secret is stored.
+        place: String,
+        /// What went wrong.
+        message: String,
+    },
     /// No connection could be taken from the pool.
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::Error),

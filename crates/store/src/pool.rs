@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
+use diesel::RunQueryDsl;
 use diesel::connection::{Connection, SimpleConnection};
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::sqlite::SqliteConnection;
@@ -27,10 +28,13 @@ impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for ConnectionSe
         // The database file was switched to WAL (which it remembers) before the pool existed, so
         // this only confirms it; the other settings live and die with each connection.
         conn.batch_execute(
+            // secure_delete: a replaced secret's old ciphertext (or an upgraded database's old
+            // plaintext) is overwritten rather than left in free pages.
             "PRAGMA busy_timeout = 5000;
              PRAGMA journal_mode = WAL;
              PRAGMA synchronous = NORMAL;
-             PRAGMA foreign_keys = ON;",
+             PRAGMA foreign_keys = ON;
+             PRAGMA secure_delete = ON;",
         )
         .map_err(diesel::r2d2::Error::QueryError)
     }
@@ -56,8 +60,29 @@ impl Store {
         // handler for it; do it once on a lone connection, before the pool opens several at once.
         let mut first = SqliteConnection::establish(url).map_err(|e| open_error(e.to_string()))?;
         first
-            .batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+            .batch_execute(
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL; PRAGMA secure_delete = ON;",
+            )
             .map_err(|e| open_error(format!("cannot switch to WAL: {e}")))?;
+        // Migrations run here, with foreign keys off (the bundled SQLite turns them on by default):
+        // rebuilding a table means dropping the old one, which with foreign keys on would cascade
+        // into the rows that refer to it. The check afterwards makes sure every reference holds.
+        first
+            .batch_execute("PRAGMA foreign_keys = OFF;")
+            .map_err(|e| open_error(format!("cannot prepare migrations: {e}")))?;
+        first
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| open_error(format!("migration failed: {e}")))?;
+        let broken: i64 = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "SELECT COUNT(*) FROM pragma_foreign_key_check",
+        )
+        .get_result(&mut first)
+        .map_err(|e| open_error(format!("cannot check foreign keys: {e}")))?;
+        if broken > 0 {
+            return Err(open_error(format!(
+                "{broken} row(s) refer to rows that do not exist"
+            )));
+        }
         drop(first);
         let pool = Pool::builder()
             .max_size(8)
@@ -65,11 +90,7 @@ impl Store {
             .connection_customizer(Box::new(ConnectionSettings))
             .build(ConnectionManager::<SqliteConnection>::new(url))
             .map_err(|e| open_error(e.to_string()))?;
-        let store = Store { pool };
-        let mut conn = store.conn()?;
-        conn.run_pending_migrations(MIGRATIONS)
-            .map_err(|e| open_error(format!("migration failed: {e}")))?;
-        Ok(store)
+        Ok(Store { pool })
     }
 
     pub(crate) fn conn(&self) -> Result<Conn> {

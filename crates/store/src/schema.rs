@@ -8,7 +8,17 @@ diesel::table! {
         subdomain_pattern -> Text,
         route_target -> Text,
         poll_interval_secs -> BigInt,
-        webhook_secret -> Text,
+        webhook_secret -> Nullable<Binary>,
+        webhook_secret_env -> Nullable<Text>,
+        legacy_webhook_secret -> Nullable<Text>,
+        npm_url -> Nullable<Text>,
+        npm_identity -> Nullable<Text>,
+        npm_password -> Nullable<Binary>,
+        npm_password_env -> Nullable<Text>,
+        npm_certificate_id -> Nullable<BigInt>,
+        npm_ssl_forced -> Bool,
+        npm_allow_websocket_upgrade -> Bool,
+        npm_access_list_id -> Nullable<BigInt>,
         updated_at -> BigInt,
     }
 }
@@ -21,6 +31,7 @@ diesel::table! {
         username -> Nullable<Text>,
         password -> Nullable<Binary>,
         created_at -> BigInt,
+        password_env -> Nullable<Text>,
     }
 }
 
@@ -38,6 +49,9 @@ diesel::table! {
         health_start_period_ms -> BigInt,
         env -> Text,
         created_at -> BigInt,
+        volumes -> Text,
+        memory_bytes -> Nullable<BigInt>,
+        nano_cpus -> Nullable<BigInt>,
     }
 }
 
@@ -46,9 +60,15 @@ diesel::table! {
         id -> BigInt,
         project_id -> BigInt,
         name -> Text,
-        tag_pattern -> Text,
+        tag_pattern -> Nullable<Text>,
+        tag_regex -> Nullable<Text>,
+        tag_semver -> Nullable<Text>,
+        include_prerelease -> Bool,
         auto_deploy -> Bool,
         max_instances -> Integer,
+        promote_from -> Nullable<Text>,
+        subdomain -> Nullable<Text>,
+        watch_digest -> Bool,
         created_at -> BigInt,
     }
 }
@@ -107,7 +127,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        kind -> Text,
+        url -> Binary,
+        url_env -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    project_secret_env (id) {
+        id -> BigInt,
+        project_id -> BigInt,
+        name -> Text,
+        value -> Binary,
+        value_env -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(projects -> registries (registry_id));
+diesel::joinable!(project_secret_env -> projects (project_id));
 diesel::joinable!(stages -> projects (project_id));
 diesel::joinable!(deploys -> projects (project_id));
 diesel::joinable!(deploys -> stages (stage_id));
@@ -126,4 +167,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     deploy_logs,
     instances,
     poll_state,
+    notifications,
+    project_secret_env,
 );

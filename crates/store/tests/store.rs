@@ -3,8 +3,9 @@
 use std::collections::BTreeMap;
 
 use store::{
-    DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewProject,
-    NewProjectWithStages, NewRegistry, NewStage, Settings, Store, StoreError, Trigger,
+    DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewNotification,
+    NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
+    PlainSecret, Sealed, SecretInput, SecretPlace, Store, StoreError, Trigger,
 };
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -13,26 +14,55 @@ fn open() -> (tempfile::TempDir, Store) {
     (dir, store)
 }
 
+fn secret(value: &str, env: Option<&str>) -> SecretInput {
+    SecretInput {
+        value: PlainSecret::new(value),
+        env: env.map(str::to_string),
+    }
+}
+
+/// Stands in for encryption: the store must only ever write what the sealer returns.
+fn fake_seal(place: SecretPlace, value: &PlainSecret) -> Sealed {
+    Sealed::from_bytes(format!("sealed[{place}]:{}", value.expose().len()).into_bytes())
+}
+
 fn configuration() -> NewConfiguration {
     let mut env = BTreeMap::new();
     env.insert("LOG_LEVEL".to_string(), "info".to_string());
     NewConfiguration {
-        settings: Settings {
-            id: 1,
+        settings: NewSettings {
             domain: "example.test".into(),
             network: "dw-net".into(),
             subdomain_pattern: "stage-{stage}-{project}".into(),
             route_target: "container_name".into(),
             poll_interval_secs: 300,
-            webhook_secret: "s3cret-value".into(),
-            updated_at: 0,
+            webhook_secret: secret("s3cret-value-0123456789", Some("DW_WEBHOOK_SECRET")),
+            npm: Some(NewNpmSettings {
+                url: "http://npm:81".into(),
+                identity: "deploy@example.test".into(),
+                password: secret("npm-password-value", None),
+                certificate_id: Some(3),
+                ssl_forced: true,
+                allow_websocket_upgrade: false,
+                access_list_id: None,
+            }),
         },
         registries: vec![NewRegistry {
             name: "local".into(),
             url: "http://127.0.0.1:5000".into(),
+            username: Some("ci".into()),
+            password: Some(secret("registry-password-value", Some("LOCAL_TOKEN"))),
+        }],
+        notifications: vec![NewNotification {
+            kind: "slack".into(),
+            url: secret("https://hooks.slack.test/T000/B000/XXXX", None),
         }],
         projects: vec![NewProjectWithStages {
             registry: Some("local".into()),
+            secret_env: vec![(
+                "DATABASE_URL".into(),
+                secret("postgres://u:p@db/shop", Some("SHOP_DB")),
+            )],
             project: NewProject {
                 name: "shop".into(),
                 image: "127.0.0.1:5000/acme/shop".into(),
@@ -45,28 +75,39 @@ fn configuration() -> NewConfiguration {
                 health_start_period_ms: 0,
                 env: NewProject::env_json(&env),
                 created_at: 1,
+                volumes: NewProject::volumes_json(&["shop-data:/data".to_string()]),
+                memory_bytes: Some(256 * 1024 * 1024),
+                nano_cpus: Some(500_000_000),
             },
             stages: vec![
                 NewStage {
                     name: "dev".into(),
-                    tag_pattern: "dev-*".into(),
+                    tag_pattern: Some("dev-*".into()),
                     auto_deploy: true,
                     max_instances: 1,
+                    ..NewStage::default()
                 },
                 NewStage {
                     name: "prod".into(),
-                    tag_pattern: "v*".into(),
+                    tag_semver: Some(">=1.0.0".into()),
                     auto_deploy: false,
                     max_instances: 1,
+                    promote_from: Some("dev".into()),
+                    subdomain: Some("shop".into()),
+                    ..NewStage::default()
                 },
             ],
         }],
     }
 }
 
+fn import(store: &Store, config: &NewConfiguration) -> Result<(), StoreError> {
+    store.import_configuration(config, &fake_seal)
+}
+
 fn seeded() -> (tempfile::TempDir, Store) {
     let (dir, store) = open();
-    store.import_configuration(&configuration()).unwrap();
+    import(&store, &configuration()).unwrap();
     (dir, store)
 }
 
@@ -89,7 +130,7 @@ fn import_writes_settings_projects_and_stages_once() {
     let (_dir, store) = open();
     assert!(!store.is_configured().unwrap());
     assert!(matches!(store.settings(), Err(StoreError::NotFound { .. })));
-    store.import_configuration(&configuration()).unwrap();
+    import(&store, &configuration()).unwrap();
     assert!(store.is_configured().unwrap());
     assert_eq!(store.settings().unwrap().domain, "example.test");
     let project = store
@@ -108,7 +149,7 @@ fn import_writes_settings_projects_and_stages_once() {
         .collect();
     assert_eq!(stages, ["dev", "prod"]);
     // A second import is refused and changes nothing.
-    let again = store.import_configuration(&configuration());
+    let again = import(&store, &configuration());
     assert!(
         matches!(again, Err(StoreError::Conflict { .. })),
         "{again:?}"
@@ -123,7 +164,7 @@ fn a_failed_import_leaves_the_database_empty() {
     let duplicate = config.projects[0].clone();
     config.projects.push(duplicate);
     assert!(matches!(
-        store.import_configuration(&config),
+        import(&store, &config),
         Err(StoreError::Conflict { .. })
     ));
     assert!(!store.is_configured().unwrap());
@@ -131,10 +172,126 @@ fn a_failed_import_leaves_the_database_empty() {
 }
 
 #[test]
-fn settings_debug_hides_the_webhook_secret() {
-    let (_dir, store) = seeded();
-    let printed = format!("{:?}", store.settings().unwrap());
+fn secrets_are_written_only_as_what_the_sealer_returns() {
+    let (dir, store) = seeded();
+    let settings = store.settings().unwrap();
+    assert_eq!(
+        settings
+            .webhook_secret
+            .as_ref()
+            .map(|s| s.as_bytes().to_vec()),
+        Some(b"sealed[settings.webhook_secret of row 1]:23".to_vec())
+    );
+    assert_eq!(
+        settings.webhook_secret_env.as_deref(),
+        Some("DW_WEBHOOK_SECRET")
+    );
+    assert_eq!(settings.npm_url.as_deref(), Some("http://npm:81"));
+    assert!(settings.npm_ssl_forced && !settings.npm_allow_websocket_upgrade);
+    let registry = store.registries().unwrap().remove(0);
+    assert_eq!(registry.password_env.as_deref(), Some("LOCAL_TOKEN"));
+    let places: Vec<String> = store
+        .sealed_secrets()
+        .unwrap()
+        .iter()
+        .map(|(place, _)| place.to_string())
+        .collect();
+    assert_eq!(
+        places,
+        [
+            "settings.webhook_secret of row 1",
+            "settings.npm_password of row 1",
+            "registries.password of row 1",
+            "notifications.url of row 1",
+            "project_secret_env.value of row 1",
+        ]
+    );
+    // Each sealed value names its own row: the row id was known when it was sealed.
+    for (place, sealed) in store.sealed_secrets().unwrap() {
+        let text = String::from_utf8(sealed.as_bytes().to_vec()).unwrap();
+        assert!(text.starts_with(&format!("sealed[{place}]")), "{text}");
+    }
+    // No plaintext anywhere in the database file.
+    drop(store);
+    let mut bytes = std::fs::read(dir.path().join("dw.sqlite")).unwrap();
+    if let Ok(wal) = std::fs::read(dir.path().join("dw.sqlite-wal")) {
+        bytes.extend(wal);
+    }
+    let text = String::from_utf8_lossy(&bytes);
+    for plaintext in [
+        "s3cret-value",
+        "npm-password-value",
+        "registry-password-value",
+        "hooks.slack.test",
+        "postgres://",
+    ] {
+        assert!(
+            !text.contains(plaintext),
+            "{plaintext} is stored in plain text"
+        );
+    }
+}
+
+#[test]
+fn debug_output_hides_secrets() {
+    let printed = format!("{:?}", configuration());
     assert!(!printed.contains("s3cret-value"), "{printed}");
+    assert!(!printed.contains("postgres://"), "{printed}");
+    let (_dir, store) = seeded();
+    let printed = format!(
+        "{:?} {:?}",
+        store.settings().unwrap(),
+        store.sealed_secrets().unwrap()
+    );
+    assert!(printed.contains("Sealed(<"), "{printed}");
+}
+
+#[test]
+fn resealing_replaces_every_secret_or_none() {
+    let (_dir, store) = seeded();
+    let before = store.sealed_secrets().unwrap();
+    // A failure halfway leaves everything as it was.
+    let mut calls = 0;
+    let failed = store.reseal_all(|_, sealed| {
+        calls += 1;
+        if calls == 3 {
+            Err("does not open".into())
+        } else {
+            Ok(Sealed::from_bytes([b"new:", sealed.as_bytes()].concat()))
+        }
+    });
+    assert!(
+        matches!(failed, Err(StoreError::Secret { .. })),
+        "{failed:?}"
+    );
+    assert_eq!(store.sealed_secrets().unwrap(), before);
+    let count = store
+        .reseal_all(|_, sealed| Ok(Sealed::from_bytes([b"new:", sealed.as_bytes()].concat())))
+        .unwrap();
+    assert_eq!(count, before.len());
+    for ((place, old), (new_place, new)) in before.iter().zip(store.sealed_secrets().unwrap()) {
+        assert_eq!(*place, new_place);
+        assert_eq!(new.as_bytes(), [b"new:", old.as_bytes()].concat());
+    }
+}
+
+#[test]
+fn the_full_stage_rules_and_container_settings_are_stored() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    assert_eq!(project.volume_list(), ["shop-data:/data"]);
+    assert_eq!(project.memory_bytes, Some(256 * 1024 * 1024));
+    assert_eq!(project.nano_cpus, Some(500_000_000));
+    let stages = store.stages_of(project.id).unwrap();
+    let prod = stages.iter().find(|s| s.name == "prod").unwrap();
+    assert_eq!(prod.tag_pattern, None);
+    assert_eq!(prod.tag_semver.as_deref(), Some(">=1.0.0"));
+    assert_eq!(prod.promote_from.as_deref(), Some("dev"));
+    assert_eq!(prod.subdomain.as_deref(), Some("shop"));
+    let env = store.secret_env_of(project.id).unwrap();
+    assert_eq!(env.len(), 1);
+    assert_eq!(env[0].name, "DATABASE_URL");
+    assert_eq!(env[0].value_env.as_deref(), Some("SHOP_DB"));
 }
 
 #[test]
@@ -302,4 +459,58 @@ fn reopening_keeps_data_and_does_not_rerun_migrations() {
     drop(store);
     let reopened = Store::open(&dir.path().join("dw.sqlite")).unwrap();
     assert!(reopened.is_configured().unwrap());
+}
+
+#[test]
+fn upgrading_an_old_database_keeps_its_rows_and_seals_the_old_webhook_secret() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("dw.sqlite");
+    {
+        // A database as the first release left it: only the first migration, a plaintext secret.
+        let mut old = diesel::SqliteConnection::establish(path.to_str().unwrap()).unwrap();
+        old.batch_execute(include_str!(
+            "../../../migrations/2026-12-03-000000_initial/up.sql"
+        ))
+        .unwrap();
+        old.batch_execute(
+            "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL,
+                                                      run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);
+             INSERT INTO __diesel_schema_migrations (version) VALUES ('20261203000000');
+             INSERT INTO settings VALUES (1, 'example.test', 'net', 'stage-{stage}-{project}', 'container_name', 300,
+                                          'old-plaintext-secret-0123', 0);
+             INSERT INTO projects VALUES (1, 'shop', 'r.test/acme/shop', NULL, 8080, '/', 1000, 2000, 3, 0, '{}', 0);
+             INSERT INTO stages VALUES (7, 1, 'dev', 'dev-*', 1, 1, 0);
+             INSERT INTO deploys VALUES (1, 'abcd1234', 1, 7, 'dev-1', 'r.test/acme/shop:dev-1', NULL, 'webhook',
+                                         'succeeded', NULL, 0, 0, 0);
+             INSERT INTO deploy_logs VALUES (1, 1, 1, 0, 'pulling');
+             INSERT INTO instances VALUES (1, 1, 7, 1, 'dev-1', NULL, 'c1', 'dw-shop-dev-dev-1-abcd1234', NULL,
+                                           'running', 0, 0);",
+        )
+        .unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    // Rebuilding the stages table kept every row that refers to it.
+    let stage = store.stage(7).unwrap();
+    assert_eq!(stage.tag_pattern.as_deref(), Some("dev-*"));
+    assert!(!stage.watch_digest && !stage.include_prerelease);
+    assert_eq!(store.deploy(1).unwrap().stage_id, 7);
+    assert_eq!(store.logs_after(1, 0).unwrap().len(), 1);
+    assert_eq!(store.live_instances_of_stage(7).unwrap().len(), 1);
+    // The old secret waits, unsealed, for the key; then it is sealed and the plaintext is gone.
+    assert_eq!(store.settings().unwrap().webhook_secret, None);
+    assert!(store.seal_legacy_secrets(&fake_seal).unwrap());
+    assert!(!store.seal_legacy_secrets(&fake_seal).unwrap(), "only once");
+    let sealed = store.settings().unwrap().webhook_secret.unwrap();
+    assert_eq!(
+        sealed.as_bytes(),
+        b"sealed[settings.webhook_secret of row 1]:25"
+    );
+    drop(store);
+    let mut bytes = std::fs::read(&path).unwrap();
+    if let Ok(wal) = std::fs::read(dir.path().join("dw.sqlite-wal")) {
+        bytes.extend(wal);
+    }
+    assert!(!String::from_utf8_lossy(&bytes).contains("old-plaintext-secret"));
 }

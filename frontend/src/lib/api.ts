@@ -5,13 +5,31 @@
 // `ApiError` carrying the server's own message when something goes wrong.
 
 export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
-export type InstanceStatus = 'running' | 'stopped' | 'removed' | 'failed';
+export type InstanceStatus = 'starting' | 'running' | 'stopped' | 'removed' | 'failed';
 
+/** A stage selects tags by exactly one of a glob, a regular expression or a version constraint. */
 export interface Stage {
 	id: number;
 	name: string;
-	tag_pattern: string;
+	tag_pattern: string | null;
+	tag_regex: string | null;
+	tag_semver: string | null;
+	include_prerelease: boolean;
 	auto_deploy: boolean;
+	max_instances: number;
+	promote_from: string | null;
+	subdomain: string | null;
+	watch_digest: boolean;
+}
+
+/** The stage's tag rule as a person reads it. */
+export function tagRule(stage: Stage): string {
+	if (stage.tag_pattern !== null) return stage.tag_pattern;
+	if (stage.tag_regex !== null) return `/${stage.tag_regex}/`;
+	if (stage.tag_semver !== null) {
+		return stage.include_prerelease ? `${stage.tag_semver} (pre-releases too)` : stage.tag_semver;
+	}
+	return '(none)';
 }
 
 export interface Instance {

@@ -21,8 +21,15 @@ struct ProjectOut {
 struct StageOut {
     id: i64,
     name: String,
-    tag_pattern: String,
+    tag_pattern: Option<String>,
+    tag_regex: Option<String>,
+    tag_semver: Option<String>,
+    include_prerelease: bool,
     auto_deploy: bool,
+    max_instances: i32,
+    promote_from: Option<String>,
+    subdomain: Option<String>,
+    watch_digest: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -51,7 +58,14 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
                     id: stage.id,
                     name: stage.name,
                     tag_pattern: stage.tag_pattern,
+                    tag_regex: stage.tag_regex,
+                    tag_semver: stage.tag_semver,
+                    include_prerelease: stage.include_prerelease,
                     auto_deploy: stage.auto_deploy,
+                    max_instances: stage.max_instances,
+                    promote_from: stage.promote_from,
+                    subdomain: stage.subdomain,
+                    watch_digest: stage.watch_digest,
                 })
                 .collect();
             let instances = store

@@ -13,14 +13,18 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use deployer::{Deployer, DeployerConfig, PushOutcome, QueuedDeploy, labels};
+use crypto::{Cipher, SecretKey};
+use deployer::{Deployer, DeployerConfig, PushOutcome, QueuedDeploy, Secrets, labels};
 use docker_client::{ContainerSummary, DockerClient};
 use events::{Event, Hub, HubConfig, Next, Subscription};
 use poller::ImageReference;
 use store::{
     Deploy, DeployStatus, Instance, LogLine, NewConfiguration, NewProject, NewProjectWithStages,
-    NewStage, Settings, Store, Trigger,
+    NewSettings, NewStage, PlainSecret, SecretInput, Store, Trigger,
 };
+
+/// The value of the secret environment variable every test project has.
+pub const SECRET_ENV_VALUE: &str = "opened-only-for-the-container-42";
 
 /// How long a test waits for its deploys to finish: far more than they need, so only a hang
 /// trips it.
@@ -85,9 +89,10 @@ pub fn run_id() -> String {
 pub fn stage(name: &str, pattern: &str) -> NewStage {
     NewStage {
         name: name.to_owned(),
-        tag_pattern: pattern.to_owned(),
+        tag_pattern: Some(pattern.to_owned()),
         auto_deploy: true,
         max_instances: 1,
+        ..NewStage::default()
     }
 }
 
@@ -174,8 +179,12 @@ impl Bed {
         let network = format!("dw-test-{run}");
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Store::open(&dir.path().join("dw.sqlite")).expect("the store opens");
+        let secrets = Secrets::new(Cipher::new(SecretKey::generate()));
         store
-            .import_configuration(&configuration(&project, &repo, &network, stages))
+            .import_configuration(
+                &configuration(&project, &repo, &network, stages),
+                &|place, value| secrets.seal(place, value),
+            )
             .expect("the test configuration imports");
         let hub = Hub::new(HubConfig {
             replay_capacity: 4096,
@@ -186,6 +195,7 @@ impl Bed {
             store.clone(),
             hub.clone(),
             docker,
+            secrets,
             DeployerConfig {
                 max_parallel_deploys: 2,
                 stop_timeout: Duration::from_secs(1),
@@ -417,17 +427,20 @@ fn configuration(
 ) -> NewConfiguration {
     let now = store::now_ms();
     NewConfiguration {
-        settings: Settings {
-            id: 1,
+        settings: NewSettings {
             domain: "test.invalid".into(),
             network: network.to_owned(),
             subdomain_pattern: "{stage}-{project}".into(),
             route_target: "container_ip".into(),
             poll_interval_secs: 60,
-            webhook_secret: "not-a-secret".into(),
-            updated_at: now,
+            webhook_secret: SecretInput {
+                value: PlainSecret::new("not-a-secret-0123456789"),
+                env: None,
+            },
+            npm: None,
         },
         registries: Vec::new(),
+        notifications: Vec::new(),
         projects: vec![NewProjectWithStages {
             project: NewProject {
                 name: project.to_owned(),
@@ -439,10 +452,23 @@ fn configuration(
                 health_timeout_ms: 1_000,
                 health_retries: HEALTH_RETRIES,
                 health_start_period_ms: 0,
-                env: NewProject::env_json(&BTreeMap::new()),
+                env: NewProject::env_json(&BTreeMap::from([(
+                    "PLAIN_SETTING".to_string(),
+                    "plain-value".to_string(),
+                )])),
                 created_at: now,
+                volumes: NewProject::volumes_json(&[]),
+                memory_bytes: None,
+                nano_cpus: None,
             },
             registry: None,
+            secret_env: vec![(
+                "APP_SECRET".to_string(),
+                SecretInput {
+                    value: PlainSecret::new(SECRET_ENV_VALUE),
+                    env: None,
+                },
+            )],
             stages,
         }],
     }

@@ -61,7 +61,14 @@ fn the_example_is_accepted_with_its_values() {
     assert_eq!(config.settings.network, "dw-test");
     assert_eq!(config.settings.route_target, "container_ip");
     assert_eq!(config.settings.poll_interval_secs, 300);
-    assert_eq!(config.settings.webhook_secret, "0123456789abcdef-secret");
+    assert_eq!(
+        config.settings.webhook_secret.value.expose(),
+        "0123456789abcdef-secret"
+    );
+    assert_eq!(
+        config.settings.webhook_secret.env.as_deref(),
+        Some("TEST_WEBHOOK_SECRET")
+    );
     assert_eq!(config.registries.len(), 1);
     let shop = &config.projects[0];
     assert_eq!(shop.project.name, "shop");
@@ -76,7 +83,13 @@ fn the_example_is_accepted_with_its_values() {
     let stages: Vec<(&str, &str, bool)> = shop
         .stages
         .iter()
-        .map(|s| (s.name.as_str(), s.tag_pattern.as_str(), s.auto_deploy))
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.tag_pattern.as_deref().unwrap_or(""),
+                s.auto_deploy,
+            )
+        })
         .collect();
     assert_eq!(stages, [("dev", "dev-*", true), ("prod", "v*", false)]);
 }
@@ -95,7 +108,7 @@ fn an_empty_file_gives_defaults_with_a_generated_secret() {
     let second = parse("", "test.yaml", &env, 0).unwrap();
     assert_eq!(first.settings.network, "docker-watcher");
     assert_eq!(first.settings.subdomain_pattern, "stage-{stage}-{project}");
-    assert_eq!(first.settings.webhook_secret.len(), 32);
+    assert_eq!(first.settings.webhook_secret.value.expose().len(), 32);
     assert_ne!(
         first.settings.webhook_secret,
         second.settings.webhook_secret

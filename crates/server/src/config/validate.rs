@@ -6,7 +6,10 @@ use std::time::Duration;
 
 use globset::Glob;
 use poller::ImageName;
-use store::{NewConfiguration, NewProject, NewProjectWithStages, NewRegistry, NewStage, Settings};
+use store::{
+    NewConfiguration, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
+    PlainSecret, SecretInput,
+};
 
 use super::duration::parse_duration;
 use super::raw::{RawConfig, RawHealth, RawProject, RawSettings, RawStage};
@@ -51,6 +54,8 @@ pub fn validate(
             NewRegistry {
                 name: name.clone(),
                 url: registry.url.clone(),
+                username: None,
+                password: None,
             }
         })
         .collect();
@@ -84,6 +89,7 @@ pub fn validate(
         Ok(NewConfiguration {
             settings,
             registries,
+            notifications: Vec::new(),
             projects,
         })
     } else {
@@ -138,8 +144,8 @@ impl Checker {
         &mut self,
         raw: &RawSettings,
         env: &dyn Fn(&str) -> Option<String>,
-        now_ms: i64,
-    ) -> Settings {
+        _now_ms: i64,
+    ) -> NewSettings {
         let domain = raw
             .domain
             .clone()
@@ -190,15 +196,14 @@ impl Checker {
             Duration::from_secs(300),
         );
         let webhook_secret = self.webhook_secret(raw, env);
-        Settings {
-            id: 1,
+        NewSettings {
             domain,
             network,
             subdomain_pattern,
             route_target,
             poll_interval_secs: i64::try_from(poll_interval.as_secs()).unwrap_or(i64::MAX),
             webhook_secret,
-            updated_at: now_ms,
+            npm: None,
         }
     }
 
@@ -206,28 +211,33 @@ impl Checker {
         &mut self,
         raw: &RawSettings,
         env: &dyn Fn(&str) -> Option<String>,
-    ) -> String {
-        let secret = match (&raw.webhook_secret, &raw.webhook_secret_env) {
+    ) -> SecretInput {
+        let (secret, source) = match (&raw.webhook_secret, &raw.webhook_secret_env) {
             (Some(_), Some(_)) => {
                 self.problem(
                     "settings.webhook_secret",
                     "give either webhook_secret or webhook_secret_env, not both",
                 );
-                return String::new();
+                return empty_secret();
             }
-            (Some(inline), None) => inline.clone(),
+            (Some(inline), None) => (inline.clone(), None),
             (None, Some(variable)) => match env(variable) {
-                Some(value) => value,
+                Some(value) => (value, Some(variable.clone())),
                 None => {
                     self.problem(
                         "settings.webhook_secret_env",
                         format!("the environment variable {variable} is not set"),
                     );
-                    return String::new();
+                    return empty_secret();
                 }
             },
             // Generated: the secret only has to be unguessable.
-            (None, None) => return format!("{:032x}", rand::random::<u128>()),
+            (None, None) => {
+                return SecretInput {
+                    value: PlainSecret::new(format!("{:032x}", rand::random::<u128>())),
+                    env: None,
+                };
+            }
         };
         let url_safe = secret
             .bytes()
@@ -239,7 +249,10 @@ impl Checker {
                 "the webhook secret must be at least 16 characters of letters, digits, '-', '_', '.' or '~' (it is part of a URL)",
             );
         }
-        secret
+        SecretInput {
+            value: PlainSecret::new(secret),
+            env: source,
+        }
     }
 
     fn project(
@@ -303,8 +316,12 @@ impl Checker {
                 health_start_period_ms: millis(health.start_period),
                 env: NewProject::env_json(&env),
                 created_at: now_ms,
+                volumes: NewProject::volumes_json(&[]),
+                memory_bytes: None,
+                nano_cpus: None,
             },
             registry: raw.registry.clone(),
+            secret_env: Vec::new(),
             stages,
         })
     }
@@ -382,10 +399,18 @@ impl Checker {
         };
         NewStage {
             name: name.to_string(),
-            tag_pattern,
+            tag_pattern: Some(tag_pattern),
             auto_deploy: raw.auto_deploy.unwrap_or(true),
             max_instances,
+            ..NewStage::default()
         }
+    }
+}
+
+fn empty_secret() -> SecretInput {
+    SecretInput {
+        value: PlainSecret::new(String::new()),
+        env: None,
     }
 }
 

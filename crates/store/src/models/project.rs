@@ -36,9 +36,23 @@ pub struct Project {
     pub env: String,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// Volume mounts (`name:/path`, `/host:/path[:ro]`), a JSON array.
+    pub volumes: String,
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<i64>,
+    /// CPU limit in billionths of a CPU (Docker's NanoCpus).
+    pub nano_cpus: Option<i64>,
 }
 
 impl Project {
+    /// The volume mounts, in order.
+    pub fn volume_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.volumes).unwrap_or_else(|error| {
+            log::error!("project {}: unreadable volumes column: {error}", self.name);
+            Vec::new()
+        })
+    }
+
     /// The plain environment variables, sorted by name.
     pub fn env_vars(&self) -> BTreeMap<String, String> {
         // Only the store writes this column, always from a map, so a parse failure means a damaged row.
@@ -75,12 +89,23 @@ pub struct NewProject {
     pub env: String,
     /// See [`Project::created_at`].
     pub created_at: i64,
+    /// See [`Project::volumes`]; build it with [`NewProject::volumes_json`].
+    pub volumes: String,
+    /// See [`Project::memory_bytes`].
+    pub memory_bytes: Option<i64>,
+    /// See [`Project::nano_cpus`].
+    pub nano_cpus: Option<i64>,
 }
 
 impl NewProject {
     /// Encodes environment variables for the `env` column.
     pub fn env_json(env: &BTreeMap<String, String>) -> String {
         serde_json::to_string(env).expect("a map of strings always serialises")
+    }
+
+    /// Encodes volume mounts for the `volumes` column.
+    pub fn volumes_json(volumes: &[String]) -> String {
+        serde_json::to_string(volumes).expect("a list of strings always serialises")
     }
 }
 

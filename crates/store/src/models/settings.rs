@@ -3,11 +3,12 @@
 use diesel::prelude::*;
 
 use crate::error::{QueryContext, Result};
+use crate::models::secret::Sealed;
 use crate::pool::Store;
 use crate::schema::settings;
 
-/// System-wide settings. `Debug` leaves the webhook secret out; there is no `Serialize`.
-#[derive(Clone, Queryable, Selectable, Insertable)]
+/// System-wide settings. Secrets are sealed; there is no `Serialize`.
+#[derive(Debug, Clone, PartialEq, Queryable, Selectable)]
 #[diesel(table_name = settings)]
 pub struct Settings {
     /// Always 1: there is one row.
@@ -22,23 +23,29 @@ pub struct Settings {
     pub route_target: String,
     /// Seconds between registry polls.
     pub poll_interval_secs: i64,
-    /// The path secret of `POST /api/webhook/{secret}`.
-    pub webhook_secret: String,
+    /// The path secret of `POST /api/webhook/{secret}`, sealed. Absent only between the upgrade
+    /// of an old database and the next start, which seals the old plaintext value.
+    pub webhook_secret: Option<Sealed>,
+    /// The environment variable the webhook secret came from.
+    pub webhook_secret_env: Option<String>,
+    /// Nginx Proxy Manager's URL; without it instances get no route.
+    pub npm_url: Option<String>,
+    /// The NPM user.
+    pub npm_identity: Option<String>,
+    /// The NPM password, sealed.
+    pub npm_password: Option<Sealed>,
+    /// The environment variable the NPM password came from.
+    pub npm_password_env: Option<String>,
+    /// NPM certificate for new proxy hosts.
+    pub npm_certificate_id: Option<i64>,
+    /// Force HTTPS on new proxy hosts.
+    pub npm_ssl_forced: bool,
+    /// Allow WebSocket upgrades on new proxy hosts.
+    pub npm_allow_websocket_upgrade: bool,
+    /// NPM access list for new proxy hosts.
+    pub npm_access_list_id: Option<i64>,
     /// Last change, ms since the epoch.
     pub updated_at: i64,
-}
-
-impl std::fmt::Debug for Settings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Settings")
-            .field("domain", &self.domain)
-            .field("network", &self.network)
-            .field("subdomain_pattern", &self.subdomain_pattern)
-            .field("route_target", &self.route_target)
-            .field("poll_interval_secs", &self.poll_interval_secs)
-            .field("webhook_secret", &"<redacted>")
-            .finish()
-    }
 }
 
 impl Store {

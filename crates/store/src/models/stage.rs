@@ -17,26 +17,50 @@ pub struct Stage {
     /// Name, unique within the project.
     pub name: String,
     /// Glob a tag must match to be deployed here.
-    pub tag_pattern: String,
+    pub tag_pattern: Option<String>,
+    /// Regular expression a tag must match.
+    pub tag_regex: Option<String>,
+    /// Semantic-version constraint a tag must satisfy, such as `>=1.0.0`.
+    pub tag_semver: Option<String>,
+    /// Whether pre-release versions satisfy `tag_semver`.
+    pub include_prerelease: bool,
     /// Deploy at once (true) or wait for approval (false).
     pub auto_deploy: bool,
     /// Most instances this stage keeps running.
     pub max_instances: i32,
+    /// The stage whose healthy tags this one may deploy.
+    pub promote_from: Option<String>,
+    /// Custom subdomain instead of the settings' pattern.
+    pub subdomain: Option<String>,
+    /// Redeploy when the digest of a moving tag (such as `latest`) changes.
+    pub watch_digest: bool,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
 }
 
 /// The fields of a new stage; the project id is filled in on import.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewStage {
     /// See [`Stage::name`].
     pub name: String,
     /// See [`Stage::tag_pattern`].
-    pub tag_pattern: String,
+    pub tag_pattern: Option<String>,
+    /// See [`Stage::tag_regex`].
+    pub tag_regex: Option<String>,
+    /// See [`Stage::tag_semver`].
+    pub tag_semver: Option<String>,
+    /// See [`Stage::include_prerelease`].
+    pub include_prerelease: bool,
     /// See [`Stage::auto_deploy`].
     pub auto_deploy: bool,
     /// See [`Stage::max_instances`].
     pub max_instances: i32,
+    /// See [`Stage::promote_from`].
+    pub promote_from: Option<String>,
+    /// See [`Stage::subdomain`].
+    pub subdomain: Option<String>,
+    /// See [`Stage::watch_digest`].
+    pub watch_digest: bool,
 }
 
 impl Store {
