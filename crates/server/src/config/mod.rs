@@ -1,11 +1,22 @@
 //! The YAML configuration file that seeds an empty database: reading it and checking it.
 
 mod duration;
+#[allow(
+    dead_code,
+    reason = "the export command that calls it is not wired up yet"
+)]
+mod export;
 mod raw;
 mod validate;
+mod yaml;
 
 use std::path::Path;
 
+#[allow(
+    unused_imports,
+    reason = "the export command that calls it is not wired up yet"
+)]
+pub use export::{ExportError, export};
 pub use validate::Problem;
 
 /// Why a configuration file cannot be used.
@@ -20,20 +31,23 @@ pub enum ConfigError {
         #[source]
         source: std::io::Error,
     },
-    /// The file is not valid YAML or does not have the expected shape (unknown keys included).
-    #[error("{path}: {message}")]
+    /// The file is not valid YAML.
+    #[error("{path}: line {line}: {message}")]
     Syntax {
         /// The file.
         path: String,
-        /// The parser's explanation, with the line.
+        /// Where the parser stopped (1-based).
+        line: usize,
+        /// The parser's explanation.
         message: String,
     },
-    /// The values are wrong; every problem is listed.
+    /// Keys or values are wrong (unknown keys, wrong types, bad values); every problem is listed,
+    /// one per line, with its line number and key path.
     #[error("{path} has {} problem(s):\n{}", problems.len(), problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n"))]
     Invalid {
         /// The file.
         path: String,
-        /// Each problem with its key path.
+        /// Each problem with its key path and line, in file order.
         problems: Vec<Problem>,
     },
 }
@@ -65,19 +79,56 @@ pub fn parse(
     env: &dyn Fn(&str) -> Option<String>,
     now_ms: i64,
 ) -> Result<store::NewConfiguration, ConfigError> {
-    // An empty file is an empty mapping, not an error.
-    let raw: raw::RawConfig = if text.trim().is_empty() {
-        raw::RawConfig::default()
-    } else {
-        serde_yaml_ng::from_str(text).map_err(|error| ConfigError::Syntax {
+    let (root, shape) = yaml::parse(text).map_err(|error| ConfigError::Syntax {
+        path: origin.to_string(),
+        line: error.line,
+        message: error.message,
+    })?;
+    let mut reader = raw::Reader::default();
+    reader
+        .problems
+        .extend(shape.into_iter().map(|problem| Problem {
+            path: problem.path,
+            line: Some(problem.line),
+            message: problem.message,
+        }));
+    // An empty file (or `~`) is an empty mapping, not an error.
+    let raw = reader.config(root.as_ref().filter(|root| !root.is_null()));
+    let mut problems = reader.problems;
+    let checked = validate::validate(&raw, env, now_ms);
+    if let Err(value_problems) = &checked {
+        for mut problem in value_problems.iter().cloned() {
+            // A value that had the wrong type is already reported at this path.
+            if problems.iter().any(|known| known.path == problem.path) {
+                continue;
+            }
+            problem.line = line_of(&reader.lines, &problem.path);
+            problems.push(problem);
+        }
+    }
+    if !problems.is_empty() {
+        problems.sort_by_key(|problem| problem.line.unwrap_or(usize::MAX));
+        return Err(ConfigError::Invalid {
             path: origin.to_string(),
-            message: error.to_string(),
-        })?
-    };
-    validate::validate(&raw, env, now_ms).map_err(|problems| ConfigError::Invalid {
+            problems,
+        });
+    }
+    checked.map_err(|problems| ConfigError::Invalid {
         path: origin.to_string(),
         problems,
     })
+}
+
+/// The line of a key path, or of its nearest enclosing key when the key itself is absent.
+fn line_of(lines: &std::collections::HashMap<String, usize>, path: &str) -> Option<usize> {
+    let mut path = path;
+    loop {
+        if let Some(line) = lines.get(path) {
+            return Some(*line);
+        }
+        let cut = path.rfind(['.', '['])?;
+        path = &path[..cut];
+    }
 }
 
 #[cfg(test)]

@@ -38,18 +38,28 @@ fn env(name: &str) -> Option<String> {
     (name == "TEST_WEBHOOK_SECRET").then(|| "0123456789abcdef-secret".to_string())
 }
 
+/// Each problem as `path: message`.
 fn problems(text: &str) -> Vec<String> {
+    problems_with_lines(text)
+        .into_iter()
+        .map(|(_, problem)| problem)
+        .collect()
+}
+
+/// Each problem's line and `path: message`.
+fn problems_with_lines(text: &str) -> Vec<(Option<usize>, String)> {
     match parse(text, "test.yaml", &env, 0) {
-        Err(ConfigError::Invalid { problems, .. }) => {
-            problems.iter().map(ToString::to_string).collect()
-        }
+        Err(ConfigError::Invalid { problems, .. }) => problems
+            .iter()
+            .map(|p| (p.line, format!("{}: {}", p.path, p.message)))
+            .collect(),
         other => panic!("expected problems, got {other:?}"),
     }
 }
 
-fn syntax_error(text: &str) -> String {
+fn syntax_error(text: &str) -> (usize, String) {
     match parse(text, "test.yaml", &env, 0) {
-        Err(ConfigError::Syntax { message, .. }) => message,
+        Err(ConfigError::Syntax { line, message, .. }) => (line, message),
         other => panic!("expected a syntax error, got {other:?}"),
     }
 }
@@ -117,22 +127,45 @@ fn an_empty_file_gives_defaults_with_a_generated_secret() {
 
 #[test]
 fn unknown_keys_are_errors_naming_the_key_and_line() {
-    let message = syntax_error("settings:\n  domain: a.test\n  colour: blue\n");
-    assert!(message.contains("unknown field `colour`"), "{message}");
-    assert!(message.contains("line 3"), "{message}");
-    let nested = syntax_error(
+    let found = problems_with_lines("settings:\n  domain: a.test\n  colour: blue\n");
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0].0, Some(3));
+    assert!(
+        found[0]
+            .1
+            .starts_with("settings.colour: unknown key; expected one of domain, network"),
+        "{found:?}"
+    );
+    let nested = problems_with_lines(
         "projects:\n  shop:\n    image: a/b\n    stages:\n      dev:\n        tag_glob: x\n",
     );
-    assert!(nested.contains("unknown field `tag_glob`"), "{nested}");
+    assert!(
+        nested.contains(&(
+            Some(6),
+            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest".to_string()
+        )),
+        "{nested:#?}"
+    );
 }
 
 #[test]
-fn yaml_syntax_and_type_errors_name_the_line() {
-    let message = syntax_error("settings: [unclosed\n");
-    assert!(message.contains("line"), "{message}");
-    let wrong_type =
-        syntax_error("projects:\n  shop:\n    image: a/b\n    port: eighty\n    stages: {}\n");
-    assert!(wrong_type.contains("line 4"), "{wrong_type}");
+fn yaml_syntax_errors_are_one_error_with_the_line_and_type_errors_are_problems() {
+    let (line, message) = syntax_error("settings:\n  domain: a\n  network: [unclosed\n");
+    assert!(line >= 3, "{line}: {message}");
+    let error = parse("a: [b\n", "test.yaml", &env, 0)
+        .unwrap_err()
+        .to_string();
+    assert!(error.starts_with("test.yaml: line "), "{error}");
+    let wrong_type = problems_with_lines(
+        "projects:\n  shop:\n    image: a/b\n    port: eighty\n    stages: {dev: {tag_pattern: '*'}}\n",
+    );
+    assert_eq!(
+        wrong_type,
+        [(
+            Some(4),
+            "projects.shop.port: expected an integer, found a string".to_string()
+        )]
+    );
 }
 
 #[test]
@@ -170,7 +203,7 @@ projects:
         "projects.Shop.health.interval: invalid duration",
         "projects.Shop.health.retries:",
         "projects.Shop.stages.dev.tag_pattern: invalid glob \"[a\"",
-        "projects.Shop.stages.rel.tag_pattern: a stage needs a tag_pattern",
+        "projects.Shop.stages.rel: a stage needs one tag rule",
         "projects.other.stages: a project needs at least one stage",
     ];
     for path in expected_paths {

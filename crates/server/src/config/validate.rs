@@ -4,32 +4,41 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
-use globset::Glob;
-use poller::ImageName;
+use poller::{ImageName, TagRule, TagRuleError};
 use store::{
-    NewConfiguration, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, SecretInput,
+    NewConfiguration, NewNotification, NewNpmSettings, NewProject, NewProjectWithStages,
+    NewRegistry, NewSettings, NewStage, PlainSecret, SecretInput,
 };
 
 use super::duration::parse_duration;
-use super::raw::{RawConfig, RawHealth, RawProject, RawSettings, RawStage};
+use super::raw::{
+    RawConfig, RawHealth, RawLimits, RawNotification, RawNpm, RawProject, RawSettings, RawStage,
+};
 
 /// One problem in the configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {
     /// Dotted path of the key, such as `projects.shop.stages.dev.tag_pattern`.
     pub path: String,
+    /// The line of the key (or of the nearest enclosing key when it is missing), 1-based.
+    pub line: Option<usize>,
     /// What is wrong.
     pub message: String,
 }
 
 impl std::fmt::Display for Problem {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
     }
 }
 
 const ROUTE_TARGETS: [&str; 3] = ["container_name", "container_ip", "published_port"];
+
+/// The notification kinds the notifier knows.
+pub const NOTIFICATION_KINDS: [&str; 5] = ["webhook", "ntfy", "gotify", "discord", "slack"];
 
 /// Checks a raw configuration. `env` reads environment variables (for `*_env` keys); `now_ms` stamps rows.
 pub fn validate(
@@ -37,25 +46,49 @@ pub fn validate(
     env: &dyn Fn(&str) -> Option<String>,
     now_ms: i64,
 ) -> Result<NewConfiguration, Vec<Problem>> {
-    let mut checker = Checker::default();
-    let settings = checker.settings(&raw.settings, env, now_ms);
+    let mut checker = Checker {
+        problems: Vec::new(),
+        env,
+    };
+    let settings = checker.settings(&raw.settings);
+    let notifications = raw
+        .settings
+        .notifications
+        .iter()
+        .enumerate()
+        .filter_map(|(index, notification)| {
+            checker.notification(&format!("settings.notifications[{index}]"), notification)
+        })
+        .collect();
     let registries: Vec<NewRegistry> = raw
         .registries
         .iter()
         .map(|(name, registry)| {
             let path = format!("registries.{name}");
             checker.name(&path, name);
-            if !(registry.url.starts_with("http://") || registry.url.starts_with("https://")) {
+            let url = registry.url.clone().unwrap_or_default();
+            match &registry.url {
+                None => checker.problem(format!("{path}.url"), "a registry needs a url"),
+                Some(url) => checker.http_url(&format!("{path}.url"), url),
+            }
+            let password = checker.secret(
+                &path,
+                "password",
+                registry.password.as_ref(),
+                registry.password_env.as_ref(),
+            );
+            let has_password = registry.password.is_some() || registry.password_env.is_some();
+            if registry.username.is_some() != has_password {
                 checker.problem(
-                    format!("{path}.url"),
-                    format!("{:?} must start with http:// or https://", registry.url),
+                    format!("{path}.username"),
+                    "a password needs a username and a username needs a password (password or password_env)",
                 );
             }
             NewRegistry {
                 name: name.clone(),
-                url: registry.url.clone(),
-                username: None,
-                password: None,
+                url,
+                username: registry.username.clone(),
+                password,
             }
         })
         .collect();
@@ -72,24 +105,25 @@ pub fn validate(
                 format!("no registry named {registry:?} in `registries`"),
             );
         }
-        if let Some(entry) = checker.project(&path, name, project, now_ms) {
-            if let Some(other) = images.insert(entry.project.image.clone(), name.clone()) {
-                checker.problem(
-                    format!("{path}.image"),
-                    format!(
-                        "{} is already the image of project {other}",
-                        entry.project.image
-                    ),
-                );
-            }
-            projects.push(entry);
+        let entry = checker.project(&path, name, project, now_ms);
+        if !entry.project.image.is_empty()
+            && let Some(other) = images.insert(entry.project.image.clone(), name.clone())
+        {
+            checker.problem(
+                format!("{path}.image"),
+                format!(
+                    "{} is already the image of project {other}",
+                    entry.project.image
+                ),
+            );
         }
+        projects.push(entry);
     }
     if checker.problems.is_empty() {
         Ok(NewConfiguration {
             settings,
             registries,
-            notifications: Vec::new(),
+            notifications,
             projects,
         })
     } else {
@@ -97,35 +131,106 @@ pub fn validate(
     }
 }
 
-#[derive(Default)]
-struct Checker {
+struct Checker<'e> {
     problems: Vec<Problem>,
+    env: &'e dyn Fn(&str) -> Option<String>,
 }
 
-impl Checker {
+/// A DNS label: 1 to 63 lowercase letters, digits and inner hyphens.
+fn is_label(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-')
+}
+
+/// An environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_env_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+        && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+impl Checker<'_> {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
             path: path.into(),
+            line: None,
             message: message.into(),
         });
     }
 
     /// Project, stage and registry names end up in container names and subdomains: one DNS label.
     fn name(&mut self, path: &str, name: &str) {
-        let label_ok = !name.is_empty()
-            && name.len() <= 63
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            && !name.starts_with('-')
-            && !name.ends_with('-');
-        if !label_ok {
+        if !is_label(name) {
             self.problem(
                 path,
                 format!(
                     "invalid name {name:?}: use 1 to 63 lowercase letters, digits and inner hyphens"
                 ),
             );
+        }
+    }
+
+    fn http_url(&mut self, path: &str, url: &str) {
+        if !(url.starts_with("http://") || url.starts_with("https://"))
+            || url.contains(char::is_whitespace)
+        {
+            self.problem(path, format!("{url:?} must start with http:// or https://"));
+        }
+    }
+
+    /// A secret given inline as `key` or read from the variable named by `key_env`. `None` when
+    /// neither is given or it is unusable (a problem is recorded for the latter).
+    fn secret(
+        &mut self,
+        path: &str,
+        key: &str,
+        inline: Option<&String>,
+        variable: Option<&String>,
+    ) -> Option<SecretInput> {
+        match (inline, variable) {
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                self.problem(
+                    format!("{path}.{key}"),
+                    format!("give either {key} or {key}_env, not both"),
+                );
+                None
+            }
+            (Some(value), None) => Some(SecretInput {
+                value: PlainSecret::new(value.clone()),
+                env: None,
+            }),
+            (None, Some(variable)) => self.read_env(&format!("{path}.{key}_env"), variable),
+        }
+    }
+
+    fn read_env(&mut self, path: &str, variable: &str) -> Option<SecretInput> {
+        if !is_env_name(variable) {
+            self.problem(
+                path,
+                format!("{variable:?} is not an environment variable name"),
+            );
+            return None;
+        }
+        match (self.env)(variable) {
+            Some(value) => Some(SecretInput {
+                value: PlainSecret::new(value),
+                env: Some(variable.to_string()),
+            }),
+            None => {
+                self.problem(
+                    path,
+                    format!("the environment variable {variable} is not set"),
+                );
+                None
+            }
         }
     }
 
@@ -140,12 +245,7 @@ impl Checker {
         }
     }
 
-    fn settings(
-        &mut self,
-        raw: &RawSettings,
-        env: &dyn Fn(&str) -> Option<String>,
-        _now_ms: i64,
-    ) -> NewSettings {
+    fn settings(&mut self, raw: &RawSettings) -> NewSettings {
         let domain = raw
             .domain
             .clone()
@@ -195,7 +295,8 @@ impl Checker {
             raw.poll_interval.as_deref(),
             Duration::from_secs(300),
         );
-        let webhook_secret = self.webhook_secret(raw, env);
+        let webhook_secret = self.webhook_secret(raw);
+        let npm = raw.npm.as_ref().map(|npm| self.npm(npm));
         NewSettings {
             domain,
             network,
@@ -203,56 +304,134 @@ impl Checker {
             route_target,
             poll_interval_secs: i64::try_from(poll_interval.as_secs()).unwrap_or(i64::MAX),
             webhook_secret,
-            npm: None,
+            npm,
         }
     }
 
-    fn webhook_secret(
-        &mut self,
-        raw: &RawSettings,
-        env: &dyn Fn(&str) -> Option<String>,
-    ) -> SecretInput {
-        let (secret, source) = match (&raw.webhook_secret, &raw.webhook_secret_env) {
-            (Some(_), Some(_)) => {
-                self.problem(
-                    "settings.webhook_secret",
-                    "give either webhook_secret or webhook_secret_env, not both",
-                );
-                return empty_secret();
-            }
-            (Some(inline), None) => (inline.clone(), None),
-            (None, Some(variable)) => match env(variable) {
-                Some(value) => (value, Some(variable.clone())),
-                None => {
-                    self.problem(
-                        "settings.webhook_secret_env",
-                        format!("the environment variable {variable} is not set"),
-                    );
-                    return empty_secret();
-                }
-            },
+    fn webhook_secret(&mut self, raw: &RawSettings) -> SecretInput {
+        if raw.webhook_secret.is_none() && raw.webhook_secret_env.is_none() {
             // Generated: the secret only has to be unguessable.
-            (None, None) => {
-                return SecretInput {
-                    value: PlainSecret::new(format!("{:032x}", rand::random::<u128>())),
-                    env: None,
-                };
-            }
+            return SecretInput {
+                value: PlainSecret::new(format!("{:032x}", rand::random::<u128>())),
+                env: None,
+            };
+        }
+        let Some(secret) = self.secret(
+            "settings",
+            "webhook_secret",
+            raw.webhook_secret.as_ref(),
+            raw.webhook_secret_env.as_ref(),
+        ) else {
+            return empty_secret();
         };
-        let url_safe = secret
+        let text = secret.value.expose();
+        let url_safe = text
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'));
-        if secret.len() < 16 || !url_safe {
+        if text.len() < 16 || !url_safe {
             // The message must not repeat the secret.
+            let path = if secret.env.is_some() {
+                "settings.webhook_secret_env"
+            } else {
+                "settings.webhook_secret"
+            };
             self.problem(
-                "settings.webhook_secret",
+                path,
                 "the webhook secret must be at least 16 characters of letters, digits, '-', '_', '.' or '~' (it is part of a URL)",
             );
         }
-        SecretInput {
-            value: PlainSecret::new(secret),
-            env: source,
+        secret
+    }
+
+    fn npm(&mut self, raw: &RawNpm) -> NewNpmSettings {
+        let path = "settings.npm";
+        let url = raw.url.clone().unwrap_or_default();
+        match &raw.url {
+            None => self.problem(
+                format!("{path}.url"),
+                "npm needs a url such as http://npm:81",
+            ),
+            Some(url) => self.http_url(&format!("{path}.url"), url),
         }
+        let identity = raw.identity.clone().unwrap_or_default();
+        if identity.trim().is_empty() {
+            self.problem(
+                format!("{path}.identity"),
+                "npm needs the identity (email) of its user",
+            );
+        }
+        if raw.password.is_none() && raw.password_env.is_none() {
+            self.problem(
+                format!("{path}.password"),
+                "npm needs a password or password_env",
+            );
+        }
+        let password = self
+            .secret(
+                path,
+                "password",
+                raw.password.as_ref(),
+                raw.password_env.as_ref(),
+            )
+            .unwrap_or_else(empty_secret);
+        for (key, value) in [
+            ("certificate_id", raw.certificate_id),
+            ("access_list_id", raw.access_list_id),
+        ] {
+            if let Some(value) = value
+                && value < 0
+            {
+                self.problem(
+                    format!("{path}.{key}"),
+                    format!("{value} is negative; use 0 or more"),
+                );
+            }
+        }
+        NewNpmSettings {
+            url,
+            identity,
+            password,
+            certificate_id: raw.certificate_id,
+            ssl_forced: raw.ssl_forced.unwrap_or(false),
+            allow_websocket_upgrade: raw.allow_websocket_upgrade.unwrap_or(true),
+            access_list_id: raw.access_list_id,
+        }
+    }
+
+    fn notification(&mut self, path: &str, raw: &RawNotification) -> Option<NewNotification> {
+        let kind = raw.kind.clone().unwrap_or_default();
+        match &raw.kind {
+            None => self.problem(
+                format!("{path}.kind"),
+                format!(
+                    "a notification needs a kind: {}",
+                    NOTIFICATION_KINDS.join(", ")
+                ),
+            ),
+            Some(kind) if !NOTIFICATION_KINDS.contains(&kind.as_str()) => self.problem(
+                format!("{path}.kind"),
+                format!("{kind:?} is not one of {}", NOTIFICATION_KINDS.join(", ")),
+            ),
+            Some(_) => {}
+        }
+        if raw.url.is_none() && raw.url_env.is_none() {
+            self.problem(
+                format!("{path}.url"),
+                "a notification needs a url or url_env",
+            );
+            return None;
+        }
+        let url = self.secret(path, "url", raw.url.as_ref(), raw.url_env.as_ref())?;
+        let text = url.value.expose();
+        if !(text.starts_with("http://") || text.starts_with("https://")) {
+            // The URL is a secret: the message does not repeat it.
+            let key = if url.env.is_some() { "url_env" } else { "url" };
+            self.problem(
+                format!("{path}.{key}"),
+                "the URL must start with http:// or https://",
+            );
+        }
+        Some(NewNotification { kind, url })
     }
 
     fn project(
@@ -261,13 +440,19 @@ impl Checker {
         name: &str,
         raw: &RawProject,
         now_ms: i64,
-    ) -> Option<NewProjectWithStages> {
-        let image = match ImageName::parse(raw.image.trim()) {
-            Ok(image) => image.to_string(),
-            Err(error) => {
-                self.problem(format!("{path}.image"), error.to_string());
+    ) -> NewProjectWithStages {
+        let image = match &raw.image {
+            None => {
+                self.problem(format!("{path}.image"), "a project needs an image");
                 String::new()
             }
+            Some(image) => match ImageName::parse(image.trim()) {
+                Ok(image) => image.to_string(),
+                Err(error) => {
+                    self.problem(format!("{path}.image"), error.to_string());
+                    String::new()
+                }
+            },
         };
         let port = match raw.port {
             None => None,
@@ -289,6 +474,13 @@ impl Checker {
                 );
             }
         }
+        let secret_env = self.secret_env(path, raw);
+        for (index, volume) in raw.volumes.iter().enumerate() {
+            if let Err(message) = check_volume(volume) {
+                self.problem(format!("{path}.volumes[{index}]"), message);
+            }
+        }
+        let (memory_bytes, nano_cpus) = self.limits(&format!("{path}.limits"), &raw.limits);
         if raw.stages.is_empty() {
             self.problem(
                 format!("{path}.stages"),
@@ -299,11 +491,15 @@ impl Checker {
             .stages
             .iter()
             .map(|(stage_name, stage)| {
-                self.stage(&format!("{path}.stages.{stage_name}"), stage_name, stage)
+                self.stage(
+                    &format!("{path}.stages.{stage_name}"),
+                    stage_name,
+                    stage,
+                    &raw.stages,
+                )
             })
             .collect();
-        let env: BTreeMap<String, String> = raw.env.clone();
-        Some(NewProjectWithStages {
+        NewProjectWithStages {
             project: NewProject {
                 name: name.to_string(),
                 image,
@@ -314,16 +510,79 @@ impl Checker {
                 health_timeout_ms: millis(health.timeout),
                 health_retries: health.retries,
                 health_start_period_ms: millis(health.start_period),
-                env: NewProject::env_json(&env),
+                env: NewProject::env_json(&raw.env),
                 created_at: now_ms,
-                volumes: NewProject::volumes_json(&[]),
-                memory_bytes: None,
-                nano_cpus: None,
+                volumes: NewProject::volumes_json(&raw.volumes),
+                memory_bytes,
+                nano_cpus,
             },
             registry: raw.registry.clone(),
-            secret_env: Vec::new(),
+            secret_env,
             stages,
-        })
+        }
+    }
+
+    fn secret_env(&mut self, path: &str, raw: &RawProject) -> Vec<(String, SecretInput)> {
+        let mut values: BTreeMap<String, SecretInput> = BTreeMap::new();
+        for (key, value) in &raw.secret_env {
+            let key_path = format!("{path}.secret_env.{key}");
+            let (name, secret) = match key.strip_suffix("_env") {
+                Some(name) => (name, self.read_env(&key_path, value)),
+                None => (
+                    key.as_str(),
+                    Some(SecretInput {
+                        value: PlainSecret::new(value.clone()),
+                        env: None,
+                    }),
+                ),
+            };
+            if !is_env_name(name) {
+                self.problem(
+                    &key_path,
+                    format!("{name:?} is not a variable name (letters, digits and _, not starting with a digit)"),
+                );
+                continue;
+            }
+            if raw.env.contains_key(name) {
+                self.problem(
+                    &key_path,
+                    format!("{name} is also in env; a variable is either plain or secret"),
+                );
+                continue;
+            }
+            if values.contains_key(name) {
+                self.problem(
+                    &key_path,
+                    format!("{name} is given both inline and as {name}_env"),
+                );
+                continue;
+            }
+            if let Some(secret) = secret {
+                values.insert(name.to_string(), secret);
+            }
+        }
+        values.into_iter().collect()
+    }
+
+    fn limits(&mut self, path: &str, raw: &RawLimits) -> (Option<i64>, Option<i64>) {
+        let memory = raw.memory.as_deref().and_then(|text| {
+            parse_memory(text)
+                .map_err(|message| self.problem(format!("{path}.memory"), message))
+                .ok()
+        });
+        let cpus = raw.cpus.and_then(|cpus| {
+            let nanos = cpus * 1e9;
+            if cpus.is_finite() && cpus > 0.0 && nanos >= 1.0 && nanos < i64::MAX as f64 {
+                Some(nanos.round() as i64)
+            } else {
+                self.problem(
+                    format!("{path}.cpus"),
+                    format!("{cpus} is not a number of CPUs greater than 0"),
+                );
+                None
+            }
+        });
+        (memory, cpus)
     }
 
     fn health(&mut self, path: &str, raw: &RawHealth) -> Health {
@@ -366,26 +625,33 @@ impl Checker {
         }
     }
 
-    fn stage(&mut self, path: &str, name: &str, raw: &RawStage) -> NewStage {
+    fn stage(
+        &mut self,
+        path: &str,
+        name: &str,
+        raw: &RawStage,
+        siblings: &BTreeMap<String, RawStage>,
+    ) -> NewStage {
         self.name(path, name);
-        let tag_pattern = match &raw.tag_pattern {
-            Some(pattern) => {
-                if let Err(error) = Glob::new(pattern) {
-                    self.problem(
-                        format!("{path}.tag_pattern"),
-                        format!("invalid glob {pattern:?}: {}", error.kind()),
-                    );
-                }
-                pattern.clone()
+        let include_prerelease = raw.include_prerelease.unwrap_or(false);
+        // The poller's own rule type, so what is accepted here is what matches pushed tags.
+        if let Err(error) = TagRule::new(
+            raw.tag_pattern.as_deref(),
+            raw.tag_regex.as_deref(),
+            raw.tag_semver.as_deref(),
+            include_prerelease,
+        ) {
+            let key = match error {
+                TagRuleError::Missing | TagRuleError::Several => None,
+                TagRuleError::Glob { .. } => Some("tag_pattern"),
+                TagRuleError::Regex { .. } => Some("tag_regex"),
+                TagRuleError::Semver { .. } => Some("tag_semver"),
+            };
+            match key {
+                Some(key) => self.problem(format!("{path}.{key}"), error.to_string()),
+                None => self.problem(path, error.to_string()),
             }
-            None => {
-                self.problem(
-                    format!("{path}.tag_pattern"),
-                    "a stage needs a tag_pattern (a glob such as \"dev-*\" or \"*\")",
-                );
-                String::new()
-            }
-        };
+        }
         let max_instances = match raw.max_instances {
             None => 1,
             Some(count) if (1..=100).contains(&count) => count as i32,
@@ -397,13 +663,96 @@ impl Checker {
                 1
             }
         };
+        if let Some(from) = &raw.promote_from {
+            if from == name {
+                self.problem(
+                    format!("{path}.promote_from"),
+                    "a stage cannot promote from itself",
+                );
+            } else if !siblings.contains_key(from) {
+                self.problem(
+                    format!("{path}.promote_from"),
+                    format!("no stage named {from:?} in this project"),
+                );
+            }
+        }
+        if let Some(subdomain) = &raw.subdomain {
+            let valid = subdomain.len() <= 253 && subdomain.split('.').all(is_label);
+            if !valid {
+                self.problem(
+                    format!("{path}.subdomain"),
+                    format!(
+                        "invalid subdomain {subdomain:?}: use DNS labels of 1 to 63 lowercase letters, digits and inner hyphens, separated by dots"
+                    ),
+                );
+            }
+        }
         NewStage {
             name: name.to_string(),
-            tag_pattern: Some(tag_pattern),
+            tag_pattern: raw.tag_pattern.clone(),
+            tag_regex: raw.tag_regex.clone(),
+            tag_semver: raw.tag_semver.clone(),
+            include_prerelease,
             auto_deploy: raw.auto_deploy.unwrap_or(true),
             max_instances,
-            ..NewStage::default()
+            promote_from: raw.promote_from.clone(),
+            subdomain: raw.subdomain.clone(),
+            watch_digest: raw.watch_digest.unwrap_or(false),
         }
+    }
+}
+
+/// `name:/path` or `/host/path:/path`, with an optional `:ro` or `:rw`.
+fn check_volume(volume: &str) -> Result<(), String> {
+    let invalid = || {
+        format!(
+            "invalid volume {volume:?}: write name:/path or /host/path:/path, optionally ending in :ro or :rw"
+        )
+    };
+    let parts: Vec<&str> = volume.split(':').collect();
+    let (source, target) = match parts.as_slice() {
+        [source, target] => (*source, *target),
+        [source, target, "ro" | "rw"] => (*source, *target),
+        _ => return Err(invalid()),
+    };
+    let source_ok = if source.starts_with('/') {
+        !source.contains(char::is_whitespace)
+    } else {
+        source.starts_with(|c: char| c.is_ascii_alphanumeric())
+            && source
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+    };
+    let target_ok = target.starts_with('/') && !target.contains(char::is_whitespace);
+    if source_ok && target_ok {
+        Ok(())
+    } else {
+        Err(invalid())
+    }
+}
+
+/// Bytes with an optional binary suffix: `268435456`, `512k`, `256m`, `2g`.
+pub fn parse_memory(text: &str) -> Result<i64, String> {
+    let invalid = || {
+        format!(
+            "invalid memory size {text:?}: write a whole number of bytes with an optional k, m or g suffix, such as 256m"
+        )
+    };
+    let trimmed = text.trim();
+    let (number, factor) = match trimmed.char_indices().last() {
+        Some((at, 'k' | 'K')) => (&trimmed[..at], 1i64 << 10),
+        Some((at, 'm' | 'M')) => (&trimmed[..at], 1 << 20),
+        Some((at, 'g' | 'G')) => (&trimmed[..at], 1 << 30),
+        _ => (trimmed, 1),
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(invalid());
+    }
+    let amount: i64 = number.parse().map_err(|_| invalid())?;
+    match amount.checked_mul(factor) {
+        Some(0) => Err(format!("memory size {text:?} must be more than 0")),
+        Some(bytes) => Ok(bytes),
+        None => Err(format!("memory size {text:?} is too large")),
     }
 }
 

@@ -1,0 +1,1 @@
+//! Export: what is written, and that importing it gives back the same configuration.
