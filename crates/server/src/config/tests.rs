@@ -232,3 +232,361 @@ fn a_weak_webhook_secret_is_refused_without_repeating_it() {
     assert!(found[0].starts_with("settings.webhook_secret:"));
     assert!(!found[0].contains("hunter2"));
 }
+
+const FULL: &str = r#"
+settings:
+  domain: example.com
+  network: docker-watcher
+  subdomain_pattern: "stage-{stage}-{project}"
+  poll_interval: 5m
+  webhook_secret_env: TEST_WEBHOOK_SECRET
+  route_target: container_name
+  npm:
+    url: http://npm:81
+    identity: deploy@example.com
+    password_env: NPM_PASSWORD
+    certificate_id: 3
+    ssl_forced: true
+    access_list_id: 0
+  notifications:
+    - kind: webhook
+      url: https://hooks.example.com/deploys
+    - kind: ntfy
+      url_env: NTFY_URL
+registries:
+  gitea:
+    url: https://git.example.com
+    username: ci-bot
+    password_env: GITEA_TOKEN
+projects:
+  shop:
+    image: git.example.com/acme/shop
+    registry: gitea
+    port: 8080
+    health: {path: /healthz, interval: 1s, timeout: 2s, retries: 30, start_period: 0s}
+    env: {LOG_LEVEL: info, PORT: 8080}
+    secret_env:
+      DATABASE_URL_env: SHOP_DATABASE_URL
+      API_KEY: inline-key
+    volumes: ["shop-data:/data", "/srv/shop:/srv:ro"]
+    limits: {memory: 256m, cpus: 0.5}
+    stages:
+      dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3}
+      rel: {tag_semver: ">=1.0.0", include_prerelease: false}
+      prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop}
+      edge: {tag_regex: "^edge-[0-9]+$"}
+  status-page:
+    image: docker.io/acme/status
+    stages:
+      prod: {tag_pattern: latest, watch_digest: true, subdomain: status}
+"#;
+
+fn full_env(name: &str) -> Option<String> {
+    let value = match name {
+        "TEST_WEBHOOK_SECRET" => "0123456789abcdef-secret",
+        "NPM_PASSWORD" => "npm-pass",
+        "NTFY_URL" => "https://ntfy.example.com/topic",
+        "GITEA_TOKEN" => "gitea-token",
+        "SHOP_DATABASE_URL" => "postgres://shop",
+        _ => return None,
+    };
+    Some(value.to_string())
+}
+
+#[test]
+fn the_full_format_is_accepted_with_its_values() {
+    let config = parse(FULL, "test.yaml", &full_env, 0).unwrap();
+    let npm = config.settings.npm.as_ref().unwrap();
+    assert_eq!(npm.url, "http://npm:81");
+    assert_eq!(npm.identity, "deploy@example.com");
+    assert_eq!(npm.password.value.expose(), "npm-pass");
+    assert_eq!(npm.password.env.as_deref(), Some("NPM_PASSWORD"));
+    assert_eq!((npm.certificate_id, npm.access_list_id), (Some(3), Some(0)));
+    assert!(npm.ssl_forced && npm.allow_websocket_upgrade);
+    let kinds: Vec<(&str, &str, Option<&str>)> = config
+        .notifications
+        .iter()
+        .map(|n| (n.kind.as_str(), n.url.value.expose(), n.url.env.as_deref()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("webhook", "https://hooks.example.com/deploys", None),
+            ("ntfy", "https://ntfy.example.com/topic", Some("NTFY_URL")),
+        ]
+    );
+    let gitea = &config.registries[0];
+    assert_eq!(gitea.username.as_deref(), Some("ci-bot"));
+    assert_eq!(
+        gitea.password.as_ref().unwrap().value.expose(),
+        "gitea-token"
+    );
+    let shop = &config.projects[0];
+    assert_eq!(shop.project.name, "shop");
+    assert_eq!(shop.project.env, r#"{"LOG_LEVEL":"info","PORT":"8080"}"#);
+    let secrets: Vec<(&str, &str, Option<&str>)> = shop
+        .secret_env
+        .iter()
+        .map(|(name, s)| (name.as_str(), s.value.expose(), s.env.as_deref()))
+        .collect();
+    assert_eq!(
+        secrets,
+        [
+            ("API_KEY", "inline-key", None),
+            ("DATABASE_URL", "postgres://shop", Some("SHOP_DATABASE_URL")),
+        ]
+    );
+    assert_eq!(
+        shop.project.volumes,
+        r#"["shop-data:/data","/srv/shop:/srv:ro"]"#
+    );
+    assert_eq!(shop.project.memory_bytes, Some(256 * 1024 * 1024));
+    assert_eq!(shop.project.nano_cpus, Some(500_000_000));
+    let names: Vec<&str> = shop.stages.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["dev", "edge", "prod", "rel"]);
+    assert_eq!(shop.stages[0].max_instances, 3);
+    assert_eq!(shop.stages[1].tag_regex.as_deref(), Some("^edge-[0-9]+$"));
+    let prod = &shop.stages[2];
+    assert_eq!(prod.tag_semver.as_deref(), Some(">=1.0.0"));
+    assert!(!prod.auto_deploy);
+    assert_eq!(prod.promote_from.as_deref(), Some("rel"));
+    assert_eq!(prod.subdomain.as_deref(), Some("shop"));
+    let status = &config.projects[1];
+    assert_eq!(status.project.image, "docker.io/acme/status");
+    assert!(status.stages[0].watch_digest);
+    assert_eq!(status.stages[0].max_instances, 1);
+    assert!(status.stages[0].auto_deploy);
+}
+
+#[test]
+fn a_dozen_mixed_problems_are_all_reported_with_path_and_line() {
+    let text = "\
+settings:
+  colour: blue
+  poll_interval: [5m]
+  npm:
+    url: http://npm:81
+    identity: me@example.com
+    password: inline
+    password_env: NPM_PASSWORD
+  notifications:
+    - kind: pager
+      url: https://pager.example.com
+registries:
+  gitea:
+    url: https://git.example.com
+    username: bot
+    password_env: UNSET_TOKEN
+projects:
+  shop:
+    image: acme/shop
+    port: \"8080\"
+    limits: {memory: 12x}
+    volumes: [nope]
+    stages:
+      dev: {tag_pattern: \"[a\"}
+      edge: {tag_regex: \"(a\"}
+      rel: {tag_semver: \">=x\"}
+      prod: {tag_pattern: \"*\", promote_from: staging}
+      qa: {tag_glob: \"*\"}
+  copy:
+    image: docker.io/acme/shop
+    stages: {dev: {tag_pattern: \"*\"}}
+";
+    let found = problems_with_lines(text);
+    let expected = [
+        (2, "settings.colour: unknown key"),
+        (3, "settings.poll_interval: expected a string, found a list"),
+        (
+            7,
+            "settings.npm.password: give either password or password_env, not both",
+        ),
+        (
+            10,
+            "settings.notifications[0].kind: \"pager\" is not one of",
+        ),
+        (
+            16,
+            "registries.gitea.password_env: the environment variable UNSET_TOKEN is not set",
+        ),
+        (
+            20,
+            "projects.shop.port: expected an integer, found a string",
+        ),
+        (
+            21,
+            "projects.shop.limits.memory: invalid memory size \"12x\"",
+        ),
+        (22, "projects.shop.volumes[0]: invalid volume \"nope\""),
+        (
+            24,
+            "projects.shop.stages.dev.tag_pattern: invalid glob \"[a\"",
+        ),
+        (
+            25,
+            "projects.shop.stages.edge.tag_regex: invalid regular expression \"(a\"",
+        ),
+        (
+            26,
+            "projects.shop.stages.rel.tag_semver: invalid version constraint \">=x\"",
+        ),
+        (
+            27,
+            "projects.shop.stages.prod.promote_from: no stage named \"staging\"",
+        ),
+        (28, "projects.shop.stages.qa.tag_glob: unknown key"),
+        (28, "projects.shop.stages.qa: a stage needs one tag rule"),
+        (
+            19,
+            "projects.shop.image: docker.io/acme/shop is already the image of project copy",
+        ),
+    ];
+    for (line, start) in expected {
+        assert!(
+            found
+                .iter()
+                .any(|(l, p)| *l == Some(line) && p.starts_with(start)),
+            "missing line {line} {start:?} in {found:#?}"
+        );
+    }
+    assert_eq!(found.len(), expected.len(), "{found:#?}");
+    let lines: Vec<usize> = found.iter().map(|(l, _)| l.unwrap()).collect();
+    assert!(lines.is_sorted(), "problems come in file order: {lines:?}");
+}
+
+#[test]
+fn the_error_lists_one_problem_per_line_with_its_line_number() {
+    let error = parse(
+        "projects:\n  shop:\n    image: a/b\n    port: 70000\n    stages: {dev: {tag_pattern: '*'}}\n",
+        "seed.yaml",
+        &env,
+        0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        "seed.yaml has 1 problem(s):\n  - line 4: projects.shop.port: 70000 is not a port (1 to 65535)"
+    );
+}
+
+#[test]
+fn duplicate_keys_are_reported_not_merged() {
+    let text = "projects:\n  shop:\n    image: a/b\n    stages: {dev: {tag_pattern: '*'}}\n  shop:\n    image: c/d\n    stages: {dev: {tag_pattern: '*'}}\n";
+    assert_eq!(
+        problems_with_lines(text),
+        [(
+            Some(5),
+            "projects.shop: duplicate key; it is already on line 2".to_string()
+        )]
+    );
+}
+
+fn one_project(extra: &str) -> String {
+    format!("projects:\n  shop:\n    image: a/b\n{extra}")
+}
+
+#[test]
+fn secrets_are_inline_or_from_the_environment_never_both_and_never_echoed() {
+    let both = problems(
+        "settings:\n  webhook_secret: abcdefghijklmnopq\n  webhook_secret_env: TEST_WEBHOOK_SECRET\n",
+    );
+    assert_eq!(
+        both,
+        ["settings.webhook_secret: give either webhook_secret or webhook_secret_env, not both"]
+    );
+    let notification = problems(
+        "settings:\n  notifications:\n    - {kind: slack, url: not-a-url-token123}\n    - {kind: discord}\n",
+    );
+    assert_eq!(
+        notification,
+        [
+            "settings.notifications[0].url: the URL must start with http:// or https://",
+            "settings.notifications[1].url: a notification needs a url or url_env",
+        ]
+    );
+    let npm = problems("settings:\n  npm: {url: ftp://npm, certificate_id: -1}\n");
+    assert_eq!(
+        npm,
+        [
+            "settings.npm.url: \"ftp://npm\" must start with http:// or https://",
+            "settings.npm.identity: npm needs the identity (email) of its user",
+            "settings.npm.password: npm needs a password or password_env",
+            "settings.npm.certificate_id: -1 is negative; use 0 or more",
+        ]
+    );
+}
+
+#[test]
+fn registry_credentials_come_in_pairs() {
+    for registry in [
+        "{url: https://r.example, username: bot}",
+        "{url: https://r.example, password: token}",
+    ] {
+        let found = problems(&format!("registries:\n  r: {registry}\n"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].starts_with("registries.r.username: a password needs a username"));
+    }
+}
+
+#[test]
+fn secret_env_names_are_variable_names_not_also_plain() {
+    let found = problems(&one_project(
+        "    env: {TOKEN: x}\n    secret_env: {TOKEN: y, 1BAD: z, GOOD_env: NOT_SET, BAD_NAME_env: 'no way'}\n    stages: {dev: {tag_pattern: '*'}}\n",
+    ));
+    assert_eq!(
+        found,
+        [
+            "projects.shop.secret_env.1BAD: \"1BAD\" is not a variable name (letters, digits and _, not starting with a digit)",
+            "projects.shop.secret_env.BAD_NAME_env: \"no way\" is not an environment variable name",
+            "projects.shop.secret_env.GOOD_env: the environment variable NOT_SET is not set",
+            "projects.shop.secret_env.TOKEN: TOKEN is also in env; a variable is either plain or secret",
+        ]
+    );
+}
+
+#[test]
+fn volumes_and_limits_are_checked() {
+    let found = problems(&one_project(
+        "    volumes: ['data:/data:rw', '/host:/c', 'data', 'data:rel', 'a:/b:rx']\n    limits: {memory: 0, cpus: 0}\n    stages: {dev: {tag_pattern: '*'}}\n",
+    ));
+    let paths: Vec<&str> = found.iter().map(|p| p.split(':').next().unwrap()).collect();
+    assert_eq!(
+        paths,
+        [
+            "projects.shop.volumes[2]",
+            "projects.shop.volumes[3]",
+            "projects.shop.volumes[4]",
+            "projects.shop.limits.memory",
+            "projects.shop.limits.cpus",
+        ],
+        "{found:#?}"
+    );
+    let ok = parse(
+        &one_project(
+            "    limits: {memory: 1073741824, cpus: 2}\n    stages: {dev: {tag_pattern: '*'}}\n",
+        ),
+        "t",
+        &env,
+        0,
+    )
+    .unwrap();
+    assert_eq!(ok.projects[0].project.memory_bytes, Some(1 << 30));
+    assert_eq!(ok.projects[0].project.nano_cpus, Some(2_000_000_000));
+}
+
+#[test]
+fn stage_rules_promotion_and_subdomains_are_checked() {
+    let found = problems(&one_project(
+        "    stages:\n      a: {tag_pattern: '*', tag_semver: '1'}\n      b: {tag_pattern: '*', promote_from: b, subdomain: Shop}\n      c: {tag_pattern: '*', subdomain: 'ok.sub-domain'}\n      d: {tag_pattern: '*', subdomain: 'a..b'}\n",
+    ));
+    assert_eq!(
+        found,
+        [
+            "projects.shop.stages.a: give only one of tag_pattern, tag_regex and tag_semver",
+            "projects.shop.stages.b.promote_from: a stage cannot promote from itself",
+            "projects.shop.stages.b.subdomain: invalid subdomain \"Shop\": use DNS labels of 1 to 63 lowercase letters, digits and inner hyphens, separated by dots",
+            "projects.shop.stages.d.subdomain: invalid subdomain \"a..b\": use DNS labels of 1 to 63 lowercase letters, digits and inner hyphens, separated by dots",
+        ]
+    );
+}
