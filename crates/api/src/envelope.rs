@@ -36,6 +36,9 @@ pub enum ApiError {
     /// Nothing here (also the answer to a wrong webhook secret, so it reveals nothing).
     #[error("{0}")]
     NotFound(String),
+    /// The request conflicts with existing data (a taken name, a record still in use).
+    #[error("{0}")]
+    Conflict(String),
     /// The body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -62,6 +65,10 @@ impl From<store::StoreError> for ApiError {
     fn from(error: store::StoreError) -> ApiError {
         match error {
             store::StoreError::NotFound { what } => ApiError::NotFound(format!("{what} not found")),
+            // The store's message names the rule, not internals ("UNIQUE constraint failed: registries.name").
+            store::StoreError::Conflict { what, message } => {
+                ApiError::Conflict(format!("{what}: {message}"))
+            }
             other => ApiError::internal("database", other),
         }
     }
@@ -87,6 +94,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -99,6 +107,24 @@ impl ResponseError for ApiError {
             data: None,
             error: Some(self.to_string()),
         })
+    }
+}
+
+/// A JSON body that could not be read, in the API's own words and statuses.
+pub(crate) fn json_error(error: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError;
+    match error {
+        JsonPayloadError::ContentType => {
+            ApiError::UnsupportedMediaType("Content-Type must be application/json".into())
+        }
+        JsonPayloadError::Overflow { limit }
+        | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+            ApiError::PayloadTooLarge { limit }
+        }
+        JsonPayloadError::Deserialize(error) => {
+            ApiError::BadRequest(format!("invalid body: {error}"))
+        }
+        other => ApiError::BadRequest(format!("invalid body: {other}")),
     }
 }
 

@@ -13,6 +13,7 @@ mod events;
 mod health;
 mod projects;
 mod redact;
+mod registries;
 mod sse;
 mod state;
 mod time;
@@ -36,6 +37,11 @@ pub fn configure(config: &mut web::ServiceConfig) {
             ))
             .into()
         }))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(webhook::BODY_LIMIT)
+                .error_handler(|error, _| envelope::json_error(error).into()),
+        )
         .app_data(web::QueryConfig::default().error_handler(|error, _| {
             let detail = match error {
                 actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
@@ -52,6 +58,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/deploys/{id}", web::get().to(deploys::get::get))
                 .route("/deploys/{id}/logs", web::get().to(deploys::logs::stream))
                 .route("/events", web::get().to(events::stream))
+                .route("/registries", web::get().to(registries::list::list))
+                .route("/registries", web::post().to(registries::create::create))
+                .route(
+                    "/registries/{id}",
+                    web::put().to(registries::update::update),
+                )
+                .route(
+                    "/registries/{id}",
+                    web::delete().to(registries::delete::delete),
+                )
                 .default_service(web::to(envelope::not_found)),
         );
 }

@@ -23,7 +23,7 @@ pub use models::deploy_log::LogLine;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};
 pub use models::notification::Notification;
 pub use models::project::{NewProject, Project};
-pub use models::registry::Registry;
+pub use models::registry::{Registry, RegistryChanges, SecretChange};
 pub use models::secret::{
     PlainSecret, Sealed, SecretInput, SecretPlace, columns as secret_columns,
 };

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use store::{
     DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewNotification,
     NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, Sealed, SecretInput, SecretPlace, Store, StoreError, Trigger,
+    PlainSecret, RegistryChanges, Sealed, SecretChange, SecretInput, SecretPlace, Store,
+    StoreError, Trigger,
 };
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -513,4 +514,71 @@ fn upgrading_an_old_database_keeps_its_rows_and_seals_the_old_webhook_secret() {
         bytes.extend(wal);
     }
     assert!(!String::from_utf8_lossy(&bytes).contains("old-plaintext-secret"));
+}
+
+#[test]
+fn a_registry_update_keeps_clears_or_replaces_its_password_as_asked() {
+    let (_dir, store) = seeded();
+    let created = store
+        .create_registry(
+            &NewRegistry {
+                name: "ghcr".into(),
+                url: "https://ghcr.io".into(),
+                username: Some("bot".into()),
+                password: Some(secret("first-password", None)),
+            },
+            &fake_seal,
+        )
+        .unwrap();
+    let first = created.password.clone().expect("sealed");
+    let keep = RegistryChanges {
+        name: None,
+        url: Some("https://ghcr.example".into()),
+        username: None,
+        password: SecretChange::Keep,
+    };
+    let kept = store
+        .update_registry(created.id, &keep, &fake_seal)
+        .unwrap();
+    assert_eq!(kept.url, "https://ghcr.example");
+    assert_eq!(kept.password.as_ref(), Some(&first));
+    let replace = RegistryChanges {
+        password: SecretChange::Set(PlainSecret::new("second-password-longer")),
+        ..keep.clone()
+    };
+    let replaced = store
+        .update_registry(created.id, &replace, &fake_seal)
+        .unwrap();
+    assert_ne!(replaced.password.as_ref(), Some(&first));
+    assert!(replaced.password.is_some());
+    let clear = RegistryChanges {
+        password: SecretChange::Clear,
+        ..keep
+    };
+    assert_eq!(
+        store
+            .update_registry(created.id, &clear, &fake_seal)
+            .unwrap()
+            .password,
+        None
+    );
+    assert!(matches!(
+        store.update_registry(999, &clear, &fake_seal),
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+#[test]
+fn a_registry_in_use_cannot_be_deleted() {
+    let (_dir, store) = seeded();
+    let used = store.registries().unwrap().remove(0);
+    assert!(matches!(
+        store.delete_registry(used.id),
+        Err(StoreError::Conflict { .. })
+    ));
+    assert_eq!(store.registries().unwrap().len(), 1);
+    assert!(matches!(
+        store.delete_registry(999),
+        Err(StoreError::NotFound { .. })
+    ));
 }

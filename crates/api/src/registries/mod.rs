@@ -1,0 +1,77 @@
+//! Registry endpoints. The password is write-only: answers say whether one is set, never what it is.
+
+pub mod create;
+pub mod delete;
+pub mod list;
+pub mod update;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use store::Registry;
+
+use crate::envelope::ApiError;
+use crate::time::rfc3339;
+
+/// A registry as the API shows it.
+#[derive(Debug, Serialize)]
+pub(crate) struct RegistryOut {
+    id: i64,
+    name: String,
+    url: String,
+    username: Option<String>,
+    password_set: bool,
+    password_env: Option<String>,
+    created_at: String,
+}
+
+impl From<Registry> for RegistryOut {
+    fn from(registry: Registry) -> RegistryOut {
+        RegistryOut {
+            id: registry.id,
+            name: registry.name,
+            url: registry.url,
+            username: registry.username,
+            password_set: registry.password.is_some(),
+            password_env: registry.password_env,
+            created_at: rfc3339(registry.created_at),
+        }
+    }
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+pub(crate) fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Registry names are referred to from projects and appear in logs: one DNS label.
+pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "name: invalid name {name:?}: use 1 to 63 lowercase letters, digits and inner hyphens"
+        )))
+    }
+}
+
+pub(crate) fn check_url(url: &str) -> Result<(), ApiError> {
+    if (url.starts_with("http://") || url.starts_with("https://"))
+        && !url.contains(char::is_whitespace)
+    {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "url: {url:?} must start with http:// or https://"
+        )))
+    }
+}

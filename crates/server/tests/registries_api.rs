@@ -1,0 +1,157 @@
+//! The registries API against the real binary: passwords are write-only, an update keeps, clears
+//! or replaces a password exactly as asked, and bad requests get clear errors.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::Server;
+
+/// Sends `method url` with a JSON body (or none) and returns the status and the parsed body.
+fn send(method: &str, url: &str, body: Option<&Value>) -> (u16, Value) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let response = match (method, body) {
+        ("GET", _) => agent.get(url).call(),
+        ("DELETE", _) => agent.delete(url).call(),
+        ("POST", Some(body)) => agent
+            .post(url)
+            .header("Content-Type", "application/json")
+            .send(body.to_string()),
+        ("PUT", Some(body)) => agent
+            .put(url)
+            .header("Content-Type", "application/json")
+            .send(body.to_string()),
+        _ => panic!("unsupported request {method} {url}"),
+    };
+    let mut response = response.unwrap_or_else(|error| panic!("{method} {url} failed: {error}"));
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    let value =
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {url}: not JSON: {text}"));
+    (status, value)
+}
+
+#[test]
+fn passwords_are_write_only_and_updates_keep_clear_or_replace_them() {
+    let server = Server::start();
+    let registries = server.url("/api/registries");
+    let planted = "hunter2-but-longer-and-planted";
+
+    let (status, created) = send(
+        "POST",
+        &registries,
+        Some(
+            &json!({"name": "ghcr", "url": "https://ghcr.io", "username": "bot", "password": planted}),
+        ),
+    );
+    assert_eq!(status, 201, "{created}");
+    let data = &created["data"];
+    assert_eq!(data["password_set"], true, "{created}");
+    assert_eq!(data["username"], "bot");
+    let id = data["id"].as_i64().expect("an id");
+    let one = format!("{registries}/{id}");
+
+    let mut bodies = vec![created.clone()];
+    let (status, listed) = send("GET", &registries, None);
+    assert_eq!(status, 200);
+    assert_eq!(listed["data"].as_array().map(Vec::len), Some(1), "{listed}");
+    bodies.push(listed);
+
+    // No password field: kept.
+    let (status, kept) = send("PUT", &one, Some(&json!({"url": "https://ghcr.example"})));
+    assert_eq!(status, 200, "{kept}");
+    assert_eq!(kept["data"]["url"], "https://ghcr.example");
+    assert_eq!(kept["data"]["password_set"], true, "{kept}");
+    bodies.push(kept);
+    // Explicit null: cleared.
+    let (status, cleared) = send("PUT", &one, Some(&json!({"password": null})));
+    assert_eq!(status, 200, "{cleared}");
+    assert_eq!(cleared["data"]["password_set"], false, "{cleared}");
+    bodies.push(cleared);
+    // A string: set again.
+    let (status, set) = send("PUT", &one, Some(&json!({"password": planted})));
+    assert_eq!(status, 200, "{set}");
+    assert_eq!(set["data"]["password_set"], true, "{set}");
+    bodies.push(set);
+
+    for body in &bodies {
+        assert!(
+            !body.to_string().contains(planted),
+            "an answer shows the password: {body}"
+        );
+    }
+    assert!(
+        !server.log().contains(planted),
+        "the server log shows the password"
+    );
+
+    let (status, deleted) = send("DELETE", &one, None);
+    assert_eq!(status, 200, "{deleted}");
+    let (status, missing) = send("DELETE", &one, None);
+    assert_eq!(status, 404, "{missing}");
+}
+
+#[test]
+fn bad_registry_requests_get_clear_errors() {
+    let server = Server::start();
+    let registries = server.url("/api/registries");
+    let cases = [
+        (
+            json!({"name": "Bad Name", "url": "https://x.test"}),
+            400,
+            "name: invalid name",
+        ),
+        (
+            json!({"name": "ok", "url": "ftp://x.test"}),
+            400,
+            "must start with http:// or https://",
+        ),
+        (
+            json!({"name": "ok", "url": "https://x.test", "colour": "red"}),
+            400,
+            "unknown field `colour`",
+        ),
+        (
+            json!({"name": "ok", "url": "https://x.test", "password": "p"}),
+            400,
+            "needs a username",
+        ),
+        (
+            json!({"url": "https://x.test"}),
+            400,
+            "missing field `name`",
+        ),
+    ];
+    for (body, status, says) in cases {
+        let (got, answer) = send("POST", &registries, Some(&body));
+        assert_eq!(got, status, "{body}: {answer}");
+        assert_eq!(answer["success"], false);
+        let error = answer["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(says),
+            "{body}: expected {says:?} in {error:?}"
+        );
+    }
+    let (status, _) = send(
+        "POST",
+        &registries,
+        Some(&json!({"name": "dup", "url": "https://a.test"})),
+    );
+    assert_eq!(status, 201);
+    let (status, answer) = send(
+        "POST",
+        &registries,
+        Some(&json!({"name": "dup", "url": "https://b.test"})),
+    );
+    assert_eq!(status, 409, "{answer}");
+    let (status, answer) = send(
+        "PUT",
+        &format!("{registries}/424242"),
+        Some(&json!({"url": "https://c.test"})),
+    );
+    assert_eq!(status, 404, "{answer}");
+    let text = support::http_post(&registries, Some("text/plain"), b"{}");
+    assert_eq!(text.status, 415, "{}", text.body);
+}
