@@ -215,6 +215,7 @@ impl Reader {
             ),
             Value::Scalar(_, ScalarKind::Null) => Some(Vec::new()),
             _ => {
+                let path = if path.is_empty() { "(top level)" } else { path };
                 self.wrong_type(path.to_string(), node, "a mapping");
                 None
             }

@@ -590,3 +590,15 @@ fn stage_rules_promotion_and_subdomains_are_checked() {
         ]
     );
 }
+
+#[test]
+fn a_file_that_is_not_a_mapping_is_one_problem() {
+    assert_eq!(
+        problems_with_lines("- a\n- b\n"),
+        [(
+            Some(1),
+            "(top level): expected a mapping, found a list".to_string()
+        )]
+    );
+    assert!(parse("~\n", "t", &env, 0).is_ok());
+}
