@@ -19,8 +19,8 @@ fn main() -> std::process::ExitCode {
         cli::Command::Seed(cli::SeedCommand::Import { file, data_dir }) => {
             seed::import(&file, &data_dir)
         }
-        cli::Command::Seed(cli::SeedCommand::Export { .. }) => {
-            Err("seed export is not available in this build".to_string())
+        cli::Command::Seed(cli::SeedCommand::Export { data_dir, output }) => {
+            seed::export(&data_dir, output.as_deref())
         }
         cli::Command::Key(cli::KeyCommand::Rotate { data_dir }) => key_rotation::rotate(&data_dir),
     };

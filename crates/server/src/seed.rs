@@ -30,6 +30,21 @@ pub fn import(file: &Path, data_dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// Writes the configuration of `data_dir` as YAML to `output`, or to standard output.
+pub fn export(data_dir: &Path, output: Option<&Path>) -> Result<(), String> {
+    let data = data::open(data_dir)?;
+    data.check_key()?;
+    let text = config::export(&data.store).map_err(|error| error.to_string())?;
+    match output {
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+        Some(path) => std::fs::write(path, text)
+            .map_err(|error| format!("cannot write {}: {error}", path.display())),
+    }
+}
+
 /// Writes a checked configuration, sealing each secret for its row.
 pub fn import_checked(data: &Data, configuration: &store::NewConfiguration) -> Result<(), String> {
     data.store
