@@ -6,15 +6,19 @@
 //!
 //! - `dockerd.log`: output of a dockerd we started
 //! - `registry/`: config.yml, data/, `port` of the running registry, registry.log
+//! - `auth-registry/`: the same for a registry that only lets [`AUTH_USER`] in, plus its
+//!   `password` (generated once, mode 0600) and the bcrypt `htpasswd` file made from it
 //! - `image-<tag>/`: build context of each test image
-//! - `env`: the `KEY=VALUE` lines that tell tests where everything is
+//! - `env`: the `KEY=VALUE` lines that tell tests where everything is (mode 0600: it holds the
+//!   password of the auth registry)
 
 use std::{
-    fs::{self, File, TryLockError},
+    fs::{self, File, OpenOptions, TryLockError},
     io::{self, Read, Write},
     net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream},
+    os::unix::fs::{OpenOptionsExt, PermissionsExt},
     path::Path,
-    process::{Child, Command},
+    process::{Child, Command, Stdio},
     thread,
     time::{Duration, Instant},
 };
@@ -28,6 +32,8 @@ const PACKAGES: &[&str] = &[
     "nginx",
     "chromium",
     "busybox-static",
+    // htpasswd, for the auth registry's bcrypt password file.
+    "apache2-utils",
 ];
 
 const DOCKER_HOST: &str = "unix:///var/run/docker.sock";
@@ -88,6 +94,24 @@ const CRASH: &str =
 /// Host busybox (from busybox-static, so it runs in an empty image).
 const BUSYBOX: &str = "/bin/busybox";
 
+/// The one user of the auth registry.
+const AUTH_USER: &str = "dw-test";
+/// The realm of the auth registry's Basic challenge.
+const AUTH_REALM: &str = "docker-watcher-test";
+/// Repository the test image is pushed to on the auth registry (tags [`AUTH_TAGS`]).
+const AUTH_REPOSITORY: &str = "private/app";
+/// Tags of [`IMAGE`] pushed to the auth registry.
+const AUTH_TAGS: &[&str] = &["v1", "v2"];
+/// Random bytes in a generated password (written as hex).
+const PASSWORD_BYTES: usize = 24;
+
+/// Where the auth registry is and how to get in.
+struct AuthRegistry {
+    /// `127.0.0.1:PORT`.
+    addr: String,
+    password: String,
+}
+
 /// Makes sure everything is installed and running, writes `target/testbed/env`, and
 /// returns its variables so tasks can pass them to child processes.
 pub fn ensure(root: &Path) -> Result<Vec<(&'static str, String)>> {
@@ -100,23 +124,36 @@ pub fn ensure(root: &Path) -> Result<Vec<(&'static str, String)>> {
     install_packages()?;
     start_docker(&dir)?;
     let registry = start_registry(&dir.join("registry"))?;
+    let auth_registry = start_auth_registry(&dir.join("auth-registry"))?;
     build_images(&dir)?;
     push_images(&registry)?;
+    push_private_images(&auth_registry)?;
 
-    let vars = env_vars(&registry);
+    let vars = env_vars(&registry, &auth_registry);
     let env_file = dir.join("env");
     let contents: String = vars.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
-    write_file(&env_file, &contents)?;
-    print!("testbed ready ({}):\n{contents}", env_file.display());
+    write_private_file(&env_file, &contents)?;
+    // The password stays in the file: logs of test runs do not need it.
+    let shown: String = vars
+        .iter()
+        .map(|(k, v)| match *k {
+            "DW_TEST_AUTH_PASSWORD" => format!("{k}=(in the file)\n"),
+            _ => format!("{k}={v}\n"),
+        })
+        .collect();
+    print!("testbed ready ({}):\n{shown}", env_file.display());
     Ok(vars)
 }
 
-fn env_vars(registry: &str) -> Vec<(&'static str, String)> {
+fn env_vars(registry: &str, auth_registry: &AuthRegistry) -> Vec<(&'static str, String)> {
     vec![
         ("DW_TEST_REGISTRY", registry.to_owned()),
         ("DW_TEST_IMAGE", IMAGE.to_owned()),
         ("DW_TEST_DOCKER_HOST", DOCKER_HOST.to_owned()),
         ("DW_CHROMIUM", CHROMIUM.to_owned()),
+        ("DW_TEST_AUTH_REGISTRY", auth_registry.addr.clone()),
+        ("DW_TEST_AUTH_USER", AUTH_USER.to_owned()),
+        ("DW_TEST_AUTH_PASSWORD", auth_registry.password.clone()),
     ]
 }
 
@@ -235,6 +272,184 @@ fn start_registry(dir: &Path) -> Result<String> {
     Ok(format!("127.0.0.1:{port}"))
 }
 
+/// Starts (or finds running) the registry that needs [`AUTH_USER`] and its password, and returns
+/// where it is. The password is generated on first use and kept in `dir/password`.
+fn start_auth_registry(dir: &Path) -> Result<AuthRegistry> {
+    create_dir(dir)?;
+    let password = load_or_create_password(&dir.join("password"))?;
+    let htpasswd = dir.join("htpasswd");
+    ensure_htpasswd(&htpasswd, &password)?;
+    let authorization = format!(
+        "Basic {}",
+        base64(format!("{AUTH_USER}:{password}").as_bytes())
+    );
+    // Anonymous requests are turned away with a Basic challenge, ours are let in.
+    let answers = |port: u16| {
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
+        let timeout = Duration::from_secs(2);
+        let anonymous = http_request(addr, "GET", "/v2/", None, None, timeout);
+        let challenged = anonymous.is_ok_and(|response| {
+            response.status == 401
+                && response
+                    .header("www-authenticate")
+                    .is_some_and(|value| value.starts_with("Basic"))
+        });
+        challenged
+            && http_request(addr, "GET", "/v2/", None, Some(&authorization), timeout)
+                .is_ok_and(|response| response.status == 200)
+    };
+
+    let port_file = dir.join("port");
+    if let Some(port) = fs::read_to_string(&port_file)
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+    {
+        if answers(port) {
+            println!("auth registry: running on 127.0.0.1:{port}");
+            return Ok(AuthRegistry {
+                addr: format!("127.0.0.1:{port}"),
+                password,
+            });
+        }
+        println!(
+            "auth registry: no registry taking {AUTH_USER}'s password answers on port {port} \
+             any more, starting a new one"
+        );
+    }
+    let _ = fs::remove_file(&port_file);
+
+    let data = dir.join("data");
+    create_dir(&data)?;
+    let port = free_port()?;
+    let config = dir.join("config.yml");
+    write_file(
+        &config,
+        &format!(
+            "version: 0.1\n\
+             storage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\n\
+             http:\n  addr: 127.0.0.1:{port}\n\
+             auth:\n  htpasswd:\n    realm: {AUTH_REALM}\n    path: {}\n",
+            data.display(),
+            htpasswd.display()
+        ),
+    )?;
+    let log = dir.join("registry.log");
+    let mut registry = shell::spawn_detached(
+        Command::new("docker-registry").arg("serve").arg(&config),
+        &log,
+    )?;
+    wait_until(
+        "docker-registry (auth)",
+        Duration::from_secs(30),
+        &mut registry,
+        &log,
+        || answers(port),
+    )?;
+    write_file(&port_file, &format!("{port}\n"))?;
+    println!("auth registry: started on 127.0.0.1:{port}");
+    Ok(AuthRegistry {
+        addr: format!("127.0.0.1:{port}"),
+        password,
+    })
+}
+
+/// The password in `path`, or a new random one written there (mode 0600).
+fn load_or_create_password(path: &Path) -> Result<String> {
+    match fs::read_to_string(path) {
+        Ok(text) if !text.trim().is_empty() => {
+            // Kept private even if someone widened it.
+            fs::set_permissions(path, fs::Permissions::from_mode(0o600))
+                .map_err(|err| format!("{}: {err}", path.display()))?;
+            return Ok(text.trim().to_owned());
+        }
+        Ok(_) => {}
+        Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+        Err(err) => return Err(format!("reading {}: {err}", path.display()).into()),
+    }
+    let mut bytes = [0u8; PASSWORD_BYTES];
+    File::open("/dev/urandom")
+        .and_then(|mut random| random.read_exact(&mut bytes))
+        .map_err(|err| format!("reading /dev/urandom: {err}"))?;
+    let password: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    write_private_file(path, &format!("{password}\n"))?;
+    println!(
+        "auth registry: generated a password for {AUTH_USER} in {}",
+        path.display()
+    );
+    Ok(password)
+}
+
+/// Makes `path` an htpasswd file (bcrypt) with [`AUTH_USER`] and `password`, unless it already
+/// accepts them. The password goes through stdin, never on a command line.
+fn ensure_htpasswd(path: &Path, password: &str) -> Result<()> {
+    if path.exists() {
+        let mut verify = Command::new("htpasswd");
+        verify.arg("-vi").arg(path).arg(AUTH_USER);
+        if run_with_input(&mut verify, password).is_ok() {
+            return Ok(());
+        }
+    }
+    let line = run_with_input(Command::new("htpasswd").args(["-Bin", AUTH_USER]), password)?;
+    if !line.starts_with(&format!("{AUTH_USER}:$2")) {
+        return Err(format!("`htpasswd -Bin {AUTH_USER}` did not write a bcrypt entry").into());
+    }
+    write_file(path, &format!("{}\n", line.trim()))?;
+    println!("auth registry: wrote {}", path.display());
+    Ok(())
+}
+
+/// Runs the command with `input` on its stdin; returns its stdout. On failure the error shows its
+/// output (but not the input, which is a password).
+fn run_with_input(cmd: &mut Command, input: &str) -> Result<String> {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|err| format!("cannot run `{}`: {err}", shell::cmdline(cmd)))?;
+    let written = child
+        .stdin
+        .take()
+        .expect("stdin is piped")
+        .write_all(input.as_bytes());
+    let out = child.wait_with_output()?;
+    if let Err(err) = written {
+        return Err(format!("`{}`: writing its input: {err}", shell::cmdline(cmd)).into());
+    }
+    if out.status.success() {
+        return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+    }
+    Err(format!(
+        "`{}` failed ({}):\n{}{}",
+        shell::cmdline(cmd),
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    )
+    .into())
+}
+
+/// Standard base64 with padding, for a Basic `Authorization` header.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let group = chunk.iter().enumerate().fold(0u32, |acc, (i, &byte)| {
+            acc | u32::from(byte) << (16 - 8 * i)
+        });
+        for i in 0..4 {
+            if i <= chunk.len() {
+                text.push(char::from(
+                    ALPHABET[(group >> (18 - 6 * i) & 0x3f) as usize],
+                ));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}
+
 /// A loopback port nobody is listening on right now (the OS picks it).
 pub(crate) fn free_port() -> Result<u16> {
     let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
@@ -252,8 +467,20 @@ fn http_status(port: u16, path: &str) -> Option<u16> {
 /// What [`http`] got back.
 pub(crate) struct HttpResponse {
     pub status: u16,
+    /// Header names in lowercase, values trimmed.
+    pub headers: Vec<(String, String)>,
     /// The body as text, de-chunked.
     pub body: String,
+}
+
+impl HttpResponse {
+    /// The first value of a header; `name` in lowercase.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
 }
 
 /// One HTTP/1.1 request on a fresh connection, with an optional JSON body; the answer is read
@@ -266,10 +493,25 @@ pub(crate) fn http(
     json: Option<&str>,
     timeout: Duration,
 ) -> io::Result<HttpResponse> {
+    http_request(addr, method, path, json, None, timeout)
+}
+
+/// [`http`], with an `Authorization` header when given.
+fn http_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    json: Option<&str>,
+    authorization: Option<&str>,
+    timeout: Duration,
+) -> io::Result<HttpResponse> {
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(authorization) = authorization {
+        request.push_str(&format!("Authorization: {authorization}\r\n"));
+    }
     if let Some(json) = json {
         request.push_str(&format!(
             "Content-Type: application/json\r\nContent-Length: {}\r\n",
@@ -298,13 +540,20 @@ fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
     let mut status_line = lines.next()?.split_whitespace();
     status_line.next().filter(|v| v.starts_with("HTTP/"))?;
     let status = status_line.next()?.parse().ok()?;
-    let chunked = lines.any(|line| {
-        let line = line.to_ascii_lowercase();
-        line.starts_with("transfer-encoding:") && line.contains("chunked")
-    });
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
+        .collect();
+    let chunked = headers
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
     if !chunked {
         let body = String::from_utf8_lossy(body).into_owned();
-        return Some(HttpResponse { status, body });
+        return Some(HttpResponse {
+            status,
+            headers,
+            body,
+        });
     }
     let mut decoded = Vec::new();
     loop {
@@ -320,7 +569,11 @@ fn parse_response(raw: &[u8]) -> Option<HttpResponse> {
         body = body.get(size + 2..)?;
     }
     let body = String::from_utf8_lossy(&decoded).into_owned();
-    Some(HttpResponse { status, body })
+    Some(HttpResponse {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// Polls `ready` until it holds; fails early if the service exits, showing its log.
@@ -419,10 +672,65 @@ fn push_images(registry: &str) -> Result<()> {
     Ok(())
 }
 
+/// Pushes [`AUTH_TAGS`] to the auth registry as `REGISTRY/private/app:TAG`, logged in only for
+/// the push: afterwards the engine holds no credentials for it, so a pull works only with the
+/// ones Docker Watcher passes.
+fn push_private_images(registry: &AuthRegistry) -> Result<()> {
+    let addr = registry.addr.as_str();
+    run_with_input(
+        Command::new("docker").args(["login", addr, "-u", AUTH_USER, "--password-stdin"]),
+        &registry.password,
+    )?;
+    let pushed = AUTH_TAGS.iter().try_for_each(|tag| {
+        let local = format!("{IMAGE}:{tag}");
+        let remote = format!("{addr}/{AUTH_REPOSITORY}:{tag}");
+        shell::output(Command::new("docker").args(["tag", &local, &remote]))?;
+        let pushed = shell::output(Command::new("docker").args(["push", &remote]));
+        // Untagged whether or not the push worked, so no registry-named tag is left behind.
+        let removed = shell::output(Command::new("docker").args(["rmi", &remote]));
+        pushed.and(removed)?;
+        println!("images: pushed {remote}");
+        Ok::<_, Box<dyn std::error::Error>>(())
+    });
+    let logged_out = shell::output(Command::new("docker").args(["logout", addr]));
+    pushed?;
+    logged_out?;
+    Ok(())
+}
+
+/// Writes a file only its owner may read (created so, and narrowed if it already existed).
+fn write_private_file(path: &Path, contents: &str) -> Result<()> {
+    let write = || -> io::Result<()> {
+        let mut file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .mode(0o600)
+            .open(path)?;
+        file.set_permissions(fs::Permissions::from_mode(0o600))?;
+        file.write_all(contents.as_bytes())
+    };
+    write().map_err(|err| format!("writing {}: {err}", path.display()).into())
+}
+
 fn create_dir(path: &Path) -> Result<()> {
     fs::create_dir_all(path).map_err(|err| format!("creating {}: {err}", path.display()).into())
 }
 
 fn write_file(path: &Path, contents: &str) -> Result<()> {
     fs::write(path, contents).map_err(|err| format!("writing {}: {err}", path.display()).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_pads_like_the_standard_alphabet() {
+        assert_eq!(base64(b""), "");
+        assert_eq!(base64(b"f"), "Zg==");
+        assert_eq!(base64(b"fo"), "Zm8=");
+        assert_eq!(base64(b"foo"), "Zm9v");
+        assert_eq!(base64(b"dw-test:s3cr\xfft"), "ZHctdGVzdDpzM2Ny/3Q=");
+    }
 }
