@@ -4,7 +4,9 @@
 //! per stage, stages in parallel up to a bound), and the steps of a deploy (pull, create, start,
 //! health-check, replace the previous instance), with every step written to the deploy's log and
 //! published as an event. A failed deploy removes what it made and leaves the previous instance
-//! serving.
+//! serving. It also owns [`Secrets`], the one place where stored secrets are sealed and opened:
+//! registry passwords and secret environment variables are opened only for the pull and the
+//! container they are for.
 //!
 //! Does not own: HTTP (that is `api`), how Docker is spoken to (that is `docker-client`), or how
 //! image references are parsed (that is `poller`). Routing through a proxy, approvals, rollbacks and
