@@ -11,8 +11,18 @@ mod ui;
 
 use clap::Parser;
 
+/// Libraries whose debug output carries request bodies: a container's create request holds its
+/// opened secret environment. They log at `info` at most, whatever `RUST_LOG` says.
+const CHATTY_LIBRARIES: [&str; 4] = ["bollard", "hyper", "hyper_util", "h2"];
+
 fn main() -> std::process::ExitCode {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let mut logger =
+        env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
+    for library in CHATTY_LIBRARIES {
+        // Added after RUST_LOG is read, so it replaces any directive RUST_LOG gave for the library.
+        logger.filter_module(library, log::LevelFilter::Info);
+    }
+    logger.init();
     let cli = cli::Cli::parse();
     let result = match cli.command {
         cli::Command::Serve(args) => serve::serve(args),
