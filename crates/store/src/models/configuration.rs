@@ -8,10 +8,11 @@ use diesel::sqlite::SqliteConnection;
 
 use crate::error::{QueryContext, Result, StoreError};
 use crate::models::project::NewProject;
+use crate::models::registry::insert_registry;
 use crate::models::secret::{PlainSecret, Sealed, SecretInput, SecretPlace, columns};
 use crate::models::stage::NewStage;
 use crate::pool::{Store, now_ms};
-use crate::schema::{notifications, project_secret_env, projects, registries, settings, stages};
+use crate::schema::{notifications, project_secret_env, projects, settings, stages};
 
 /// Seals a plaintext secret for the place it is about to be written to.
 pub type Seal<'a> = &'a dyn Fn(SecretPlace, &PlainSecret) -> Sealed;
@@ -181,30 +182,10 @@ fn insert_registries(
 ) -> Result<HashMap<String, i64>> {
     let mut ids = HashMap::new();
     for registry in new {
-        let id: i64 = diesel::insert_into(registries::table)
-            .values((
-                registries::name.eq(&registry.name),
-                registries::url.eq(&registry.url),
-                registries::username.eq(&registry.username),
-                registries::password_env
-                    .eq(registry.password.as_ref().and_then(|p| p.env.as_ref())),
-                registries::created_at.eq(now_ms()),
-            ))
-            .returning(registries::id)
-            .get_result(conn)
-            .context("writing a registry")?;
-        // The row id is part of the ciphertext, so the secret is sealed once the row exists.
-        if let Some(password) = &registry.password {
-            let sealed = seal(
-                SecretPlace::new(columns::REGISTRY_PASSWORD, id),
-                &password.value,
-            );
-            diesel::update(registries::table.find(id))
-                .set(registries::password.eq(sealed))
-                .execute(conn)
-                .context("writing a registry password")?;
-        }
-        ids.insert(registry.name.clone(), id);
+        ids.insert(
+            registry.name.clone(),
+            insert_registry(conn, registry, seal)?,
+        );
     }
     Ok(ids)
 }

@@ -1,6 +1,7 @@
 //! Registries: where images live, with the credentials to pull them.
 
 use diesel::prelude::*;
+use diesel::sqlite::SqliteConnection;
 
 use crate::error::{QueryContext, Result};
 use crate::models::configuration::{NewRegistry, Seal};
@@ -77,27 +78,7 @@ impl Store {
     pub fn create_registry(&self, new: &NewRegistry, seal: Seal<'_>) -> Result<Registry> {
         let mut conn = self.conn()?;
         conn.immediate_transaction(|conn| {
-            let id: i64 = diesel::insert_into(registries::table)
-                .values((
-                    registries::name.eq(&new.name),
-                    registries::url.eq(&new.url),
-                    registries::username.eq(&new.username),
-                    registries::password_env.eq(new.password.as_ref().and_then(|p| p.env.as_ref())),
-                    registries::created_at.eq(now_ms()),
-                ))
-                .returning(registries::id)
-                .get_result(conn)
-                .context("adding a registry")?;
-            if let Some(password) = &new.password {
-                let sealed = seal(
-                    SecretPlace::new(columns::REGISTRY_PASSWORD, id),
-                    &password.value,
-                );
-                diesel::update(registries::table.find(id))
-                    .set(registries::password.eq(sealed))
-                    .execute(conn)
-                    .context("sealing a registry password")?;
-            }
+            let id = insert_registry(conn, new, seal)?;
             registries::table
                 .find(id)
                 .select(Registry::as_select())
@@ -163,4 +144,35 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// Inserts a registry and seals its password for the new row; returns the row id.
+pub(crate) fn insert_registry(
+    conn: &mut SqliteConnection,
+    new: &NewRegistry,
+    seal: Seal<'_>,
+) -> Result<i64> {
+    let id: i64 = diesel::insert_into(registries::table)
+        .values((
+            registries::name.eq(&new.name),
+            registries::url.eq(&new.url),
+            registries::username.eq(&new.username),
+            registries::password_env.eq(new.password.as_ref().and_then(|p| p.env.as_ref())),
+            registries::created_at.eq(now_ms()),
+        ))
+        .returning(registries::id)
+        .get_result(conn)
+        .context("writing a registry")?;
+    // The row id is part of the ciphertext, so the secret is sealed once the row exists.
+    if let Some(password) = &new.password {
+        let sealed = seal(
+            SecretPlace::new(columns::REGISTRY_PASSWORD, id),
+            &password.value,
+        );
+        diesel::update(registries::table.find(id))
+            .set(registries::password.eq(sealed))
+            .execute(conn)
+            .context("writing a registry password")?;
+    }
+    Ok(id)
 }
