@@ -8,6 +8,8 @@
 
 pub mod reference;
 pub mod tag_rule;
+pub mod tag_select;
 
 pub use reference::{ImageName, ImageReference, ReferenceError};
 pub use tag_rule::{TagRule, TagRuleError, tag_version};
+pub use tag_select::{TagSelector, compare_versions};

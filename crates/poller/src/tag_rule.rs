@@ -95,13 +95,23 @@ impl TagRule {
 
     /// Whether the rule accepts `tag`.
     pub fn accepts(&self, tag: &str) -> bool {
+        self.accepts_with(tag, tag_version)
+    }
+
+    /// Like [`TagRule::accepts`], but a version constraint also reads partial versions: `1` as
+    /// `1.0.0` and `v1.2` as `1.2.0` (see [`lenient_tag_version`]).
+    pub fn accepts_lenient(&self, tag: &str) -> bool {
+        self.accepts_with(tag, lenient_tag_version)
+    }
+
+    fn accepts_with(&self, tag: &str, read: fn(&str) -> Option<Version>) -> bool {
         match self {
             TagRule::Glob(glob) => glob.is_match(tag),
             TagRule::Regex(regex) => regex.is_match(tag),
             TagRule::Semver {
                 requirement,
                 include_prerelease,
-            } => match tag_version(tag) {
+            } => match read(tag) {
                 // A tag that is not a version (a commit hash, `latest`) never satisfies a constraint.
                 None => false,
                 Some(version) if !version.pre.is_empty() && !include_prerelease => false,
@@ -124,6 +134,30 @@ pub fn tag_version(tag: &str) -> Option<Version> {
         .or_else(|| tag.strip_prefix('V'))
         .unwrap_or(tag);
     Version::parse(bare).ok()
+}
+
+/// The version a tag names like [`tag_version`], but also when it gives only one or two numbers:
+/// `1` reads as `1.0.0`, `v1.2-rc.1` as `1.2.0-rc.1`. Commit hashes and words stay `None`.
+pub fn lenient_tag_version(tag: &str) -> Option<Version> {
+    if let Some(version) = tag_version(tag) {
+        return Some(version);
+    }
+    let bare = tag
+        .strip_prefix('v')
+        .or_else(|| tag.strip_prefix('V'))
+        .unwrap_or(tag);
+    let end = bare.find(['-', '+']).unwrap_or(bare.len());
+    let (core, rest) = bare.split_at(end);
+    let parts: Vec<&str> = core.split('.').collect();
+    let numeric = |part: &&str| !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit());
+    if parts.len() > 3 || !parts.iter().all(numeric) {
+        return None;
+    }
+    let mut padded = core.to_string();
+    for _ in parts.len()..3 {
+        padded.push_str(".0");
+    }
+    Version::parse(&format!("{padded}{rest}")).ok()
 }
 
 fn first_line(text: &str) -> String {
@@ -169,6 +203,25 @@ mod tests {
         assert!(caret.accepts("1.9.0") && !caret.accepts("2.0.0") && !caret.accepts("1.1.9"));
         let range = rule(None, None, Some(">=2, <3"), false);
         assert!(range.accepts("v2.5.1") && !range.accepts("3.0.0"));
+    }
+
+    #[test]
+    fn lenient_reading_pads_partial_versions_only() {
+        assert_eq!(lenient_tag_version("1"), Some(Version::new(1, 0, 0)));
+        assert_eq!(lenient_tag_version("v1.2"), Some(Version::new(1, 2, 0)));
+        assert_eq!(
+            lenient_tag_version("1.2-rc.1").map(|v| v.to_string()),
+            Some("1.2.0-rc.1".to_string())
+        );
+        for not_a_version in ["latest", "3f9c2ab", "1.2.3.4", "1..2", "", "v", "01.2"] {
+            assert_eq!(lenient_tag_version(not_a_version), None, "{not_a_version}");
+        }
+        let stable = rule(None, None, Some(">=1.0.0"), false);
+        assert!(!stable.accepts("1.2") && stable.accepts_lenient("1.2"));
+        assert!(stable.accepts_lenient("v2") && !stable.accepts_lenient("0.9"));
+        assert!(!stable.accepts_lenient("1.3-rc.1") && !stable.accepts_lenient("latest"));
+        let dev = rule(Some("dev-*"), None, None, false);
+        assert!(dev.accepts_lenient("dev-1") && !dev.accepts_lenient("1.0"));
     }
 
     #[test]
