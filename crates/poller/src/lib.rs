@@ -7,9 +7,11 @@
 //! `deployer`), nor which images a project watches (that is configuration in `store`).
 
 pub mod reference;
+pub mod registry;
 pub mod tag_rule;
 pub mod tag_select;
 
 pub use reference::{ImageName, ImageReference, ReferenceError};
+pub use registry::{ClientConfig, Credentials, RateLimitState, RegistryClient, RegistryError};
 pub use tag_rule::{TagRule, TagRuleError, tag_version};
 pub use tag_select::{TagSelector, compare_versions};
