@@ -116,6 +116,9 @@ impl RegistryClient {
         let agent = ureq::Agent::config_builder()
             .timeout_global(Some(config.timeout))
             .max_redirects(MAX_REDIRECTS)
+            // Registries redirect manifests and blobs within themselves (keep the credentials)
+            // and to storage hosts (never send them there).
+            .redirect_auth_headers(ureq::config::RedirectAuthHeaders::SameHost)
             // Statuses are answers to interpret (401 challenges, 404 NAME_UNKNOWN, 429).
             .http_status_as_error(false)
             .user_agent(concat!("docker-watcher/", env!("CARGO_PKG_VERSION")))
