@@ -39,6 +39,9 @@ pub enum ApiError {
     /// The request conflicts with existing data (a taken name, a record still in use).
     #[error("{0}")]
     Conflict(String),
+    /// A registry or other outside service failed; the message is its error, which carries no secret.
+    #[error("{0}")]
+    Upstream(String),
     /// The body is not JSON.
     #[error("{0}")]
     UnsupportedMediaType(String),
@@ -95,6 +98,7 @@ impl ResponseError for ApiError {
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Upstream(_) => StatusCode::BAD_GATEWAY,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,

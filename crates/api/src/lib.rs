@@ -68,6 +68,14 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/registries/{id}",
                     web::delete().to(registries::delete::delete),
                 )
+                .route(
+                    "/registries/{id}/test",
+                    web::post().to(registries::test::test),
+                )
+                .route(
+                    "/registries/{id}/tags",
+                    web::get().to(registries::tags::tags),
+                )
                 .default_service(web::to(envelope::not_found)),
         );
 }

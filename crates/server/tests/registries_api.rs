@@ -155,3 +155,106 @@ fn bad_registry_requests_get_clear_errors() {
     let text = support::http_post(&registries, Some("text/plain"), b"{}");
     assert_eq!(text.status, 415, "{}", text.body);
 }
+
+#[test]
+fn a_registry_can_be_tested_and_its_tags_listed_newest_first() {
+    let server = Server::start();
+    let registries = server.url("/api/registries");
+    let host = support::testbed_var("DW_TEST_AUTH_REGISTRY");
+    let user = support::testbed_var("DW_TEST_AUTH_USER");
+    let password = support::testbed_var("DW_TEST_AUTH_PASSWORD");
+    let url = format!("http://{host}");
+
+    let (status, good) = send(
+        "POST",
+        &registries,
+        Some(&json!({"name": "private", "url": url, "username": user, "password": password})),
+    );
+    assert_eq!(status, 201, "{good}");
+    let good_id = good["data"]["id"].as_i64().expect("an id");
+    let (status, tested) = send(
+        "POST",
+        &format!("{registries}/{good_id}/test"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{tested}");
+    assert_eq!(tested["data"]["ok"], true, "{tested}");
+
+    let (_, wrong) = send(
+        "POST",
+        &registries,
+        Some(
+            &json!({"name": "wrong", "url": url, "username": user, "password": "not-the-password-at-all"}),
+        ),
+    );
+    let wrong_id = wrong["data"]["id"].as_i64().expect("an id");
+    let (status, failed) = send(
+        "POST",
+        &format!("{registries}/{wrong_id}/test"),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(failed["data"]["ok"], false, "{failed}");
+    let reason = failed["data"]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains(&host),
+        "the reason names the registry: {reason}"
+    );
+    assert!(!reason.contains("not-the-password-at-all"), "{reason}");
+
+    let (status, tags) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image=private/app"),
+        None,
+    );
+    assert_eq!(status, 200, "{tags}");
+    let listed: Vec<&str> = tags["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(listed.contains(&"v1") && listed.contains(&"v2"), "{tags}");
+
+    // Sorted by the fixture project's `dev` stage rule, newest first.
+    let projects = server.get_data("/api/projects");
+    let stage_id = projects[0]["stages"][0]["id"].as_i64().expect("a stage id");
+    let (status, sorted) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image=private/app&stage={stage_id}"),
+        None,
+    );
+    assert_eq!(status, 200, "{sorted}");
+    let sorted: Vec<&str> = sorted["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let v1 = sorted
+        .iter()
+        .position(|tag| *tag == "v1")
+        .expect("v1 listed");
+    let v2 = sorted
+        .iter()
+        .position(|tag| *tag == "v2")
+        .expect("v2 listed");
+    assert!(v2 < v1, "newest first: {sorted:?}");
+
+    let (status, bad) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image=Not/Valid"),
+        None,
+    );
+    assert_eq!(status, 400, "{bad}");
+    let (status, denied) = send(
+        "GET",
+        &format!("{registries}/{wrong_id}/tags?image=private/app"),
+        None,
+    );
+    assert_eq!(status, 502, "{denied}");
+    assert!(
+        !server.log().contains(&password),
+        "the server log shows the registry password"
+    );
+}

@@ -1,8 +1,11 @@
 //! Registry endpoints. The password is write-only: answers say whether one is set, never what it is.
 
+mod client;
 pub mod create;
 pub mod delete;
 pub mod list;
+pub mod tags;
+pub mod test;
 pub mod update;
 
 use serde::{Deserialize, Deserializer, Serialize};
