@@ -114,6 +114,7 @@ mod tests {
             subdomain: None,
             watch_digest: false,
             created_at: 0,
+            poll: false,
         }
     }
 

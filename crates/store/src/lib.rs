@@ -22,6 +22,7 @@ pub use models::deploy::{Deploy, DeployStatus, DeployView, NewDeploy, Trigger};
 pub use models::deploy_log::LogLine;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};
 pub use models::notification::Notification;
+pub use models::poll_state::PollState;
 pub use models::project::{NewProject, Project};
 pub use models::registry::{Registry, RegistryChanges, SecretChange};
 pub use models::secret::{

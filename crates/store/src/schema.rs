@@ -70,6 +70,7 @@ diesel::table! {
         subdomain -> Nullable<Text>,
         watch_digest -> Bool,
         created_at -> BigInt,
+        poll -> Bool,
     }
 }
 

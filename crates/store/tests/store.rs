@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use store::{
     DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewNotification,
     NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, RegistryChanges, Sealed, SecretChange, SecretInput, SecretPlace, Store,
+    PlainSecret, PollState, RegistryChanges, Sealed, SecretChange, SecretInput, SecretPlace, Store,
     StoreError, Trigger,
 };
 
@@ -86,6 +86,7 @@ fn configuration() -> NewConfiguration {
                     tag_pattern: Some("dev-*".into()),
                     auto_deploy: true,
                     max_instances: 1,
+                    poll: true,
                     ..NewStage::default()
                 },
                 NewStage {
@@ -296,6 +297,58 @@ fn the_full_stage_rules_and_container_settings_are_stored() {
 }
 
 #[test]
+fn only_stages_that_opt_in_are_polled() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    let stages = store.stages_of(project.id).unwrap();
+    let poll: Vec<(&str, bool)> = stages.iter().map(|s| (s.name.as_str(), s.poll)).collect();
+    assert_eq!(poll, [("dev", true), ("prod", false)]);
+    let polled: Vec<String> = store
+        .polled_stages()
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(polled, ["dev"]);
+}
+
+#[test]
+fn poll_state_is_absent_until_saved_then_replaced_whole() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    let stages = store.stages_of(project.id).unwrap();
+    let (dev, prod) = (stages[0].id, stages[1].id);
+    assert_eq!(store.poll_state(dev).unwrap(), None);
+    let first = PollState {
+        stage_id: dev,
+        last_tag: Some("dev-1".into()),
+        last_digest: Some("sha256:aaa".into()),
+        checked_at: Some(10),
+    };
+    store.save_poll_state(&first).unwrap();
+    assert_eq!(store.poll_state(dev).unwrap(), Some(first));
+    let second = PollState {
+        stage_id: dev,
+        last_tag: Some("dev-2".into()),
+        last_digest: None,
+        checked_at: Some(20),
+    };
+    store.save_poll_state(&second).unwrap();
+    assert_eq!(store.poll_state(dev).unwrap(), Some(second));
+    assert_eq!(store.poll_state(prod).unwrap(), None, "per stage");
+    let unknown = PollState {
+        stage_id: 999,
+        last_tag: None,
+        last_digest: None,
+        checked_at: None,
+    };
+    assert!(
+        store.save_poll_state(&unknown).is_err(),
+        "a state needs its stage"
+    );
+}
+
+#[test]
 fn foreign_keys_are_enforced_on_pooled_connections() {
     let (_dir, store) = seeded();
     // Several calls so more than one pooled connection is used.
@@ -496,6 +549,7 @@ fn upgrading_an_old_database_keeps_its_rows_and_seals_the_old_webhook_secret() {
     let stage = store.stage(7).unwrap();
     assert_eq!(stage.tag_pattern.as_deref(), Some("dev-*"));
     assert!(!stage.watch_digest && !stage.include_prerelease);
+    assert!(!stage.poll, "existing stages are not polled");
     assert_eq!(store.deploy(1).unwrap().stage_id, 7);
     assert_eq!(store.logs_after(1, 0).unwrap().len(), 1);
     assert_eq!(store.live_instances_of_stage(7).unwrap().len(), 1);

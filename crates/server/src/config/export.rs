@@ -221,6 +221,9 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
             if stage.watch_digest {
                 put(&mut map, "watch_digest", true);
             }
+            if stage.poll {
+                put(&mut map, "poll", true);
+            }
             put(&mut stages, stage.name.as_str(), map);
         }
         put(&mut entry, "stages", stages);

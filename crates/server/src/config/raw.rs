@@ -96,6 +96,7 @@ pub struct RawStage {
     pub promote_from: Option<String>,
     pub subdomain: Option<String>,
     pub watch_digest: Option<bool>,
+    pub poll: Option<bool>,
 }
 
 const TOP_KEYS: &[&str] = &["settings", "registries", "projects"];
@@ -145,6 +146,7 @@ const STAGE_KEYS: &[&str] = &[
     "promote_from",
     "subdomain",
     "watch_digest",
+    "poll",
 ];
 
 /// Reads the tree into raw structs; `problems` gets unknown keys and wrong types, `lines` the line
@@ -467,6 +469,7 @@ impl Reader {
                 promote_from: self.string(&s, "promote_from"),
                 subdomain: self.string(&s, "subdomain"),
                 watch_digest: self.boolean(&s, "watch_digest"),
+                poll: self.boolean(&s, "poll"),
             };
             stages.insert(name.to_string(), stage);
         }

@@ -142,7 +142,7 @@ fn unknown_keys_are_errors_naming_the_key_and_line() {
     assert!(
         nested.contains(&(
             Some(6),
-            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest".to_string()
+            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll".to_string()
         )),
         "{nested:#?}"
     );
@@ -278,7 +278,7 @@ projects:
   status-page:
     image: docker.io/acme/status
     stages:
-      prod: {tag_pattern: latest, watch_digest: true, subdomain: status}
+      prod: {tag_pattern: latest, watch_digest: true, subdomain: status, poll: true}
 "#;
 
 fn full_env(name: &str) -> Option<String> {
@@ -354,6 +354,8 @@ fn the_full_format_is_accepted_with_its_values() {
     let status = &config.projects[1];
     assert_eq!(status.project.image, "docker.io/acme/status");
     assert!(status.stages[0].watch_digest);
+    assert!(status.stages[0].poll);
+    assert!(!prod.poll, "polling is opt-in");
     assert_eq!(status.stages[0].max_instances, 1);
     assert!(status.stages[0].auto_deploy);
 }
@@ -578,7 +580,7 @@ fn volumes_and_limits_are_checked() {
 #[test]
 fn stage_rules_promotion_and_subdomains_are_checked() {
     let found = problems(&one_project(
-        "    stages:\n      a: {tag_pattern: '*', tag_semver: '1'}\n      b: {tag_pattern: '*', promote_from: b, subdomain: Shop}\n      c: {tag_pattern: '*', subdomain: 'ok.sub-domain'}\n      d: {tag_pattern: '*', subdomain: 'a..b'}\n",
+        "    stages:\n      a: {tag_pattern: '*', tag_semver: '1'}\n      b: {tag_pattern: '*', promote_from: b, subdomain: Shop}\n      c: {tag_pattern: '*', subdomain: 'ok.sub-domain'}\n      d: {tag_pattern: '*', subdomain: 'a..b'}\n      e: {tag_pattern: '*', poll: sometimes}\n",
     ));
     assert_eq!(
         found,
@@ -587,6 +589,7 @@ fn stage_rules_promotion_and_subdomains_are_checked() {
             "projects.shop.stages.b.promote_from: a stage cannot promote from itself",
             "projects.shop.stages.b.subdomain: invalid subdomain \"Shop\": use DNS labels of 1 to 63 lowercase letters, digits and inner hyphens, separated by dots",
             "projects.shop.stages.d.subdomain: invalid subdomain \"a..b\": use DNS labels of 1 to 63 lowercase letters, digits and inner hyphens, separated by dots",
+            "projects.shop.stages.e.poll: expected true or false, found a string",
         ]
     );
 }

@@ -698,6 +698,7 @@ impl Checker<'_> {
             promote_from: raw.promote_from.clone(),
             subdomain: raw.subdomain.clone(),
             watch_digest: raw.watch_digest.unwrap_or(false),
+            poll: raw.poll.unwrap_or(false),
         }
     }
 }

@@ -270,6 +270,7 @@ fn insert_project(
                 stages::promote_from.eq(&stage.promote_from),
                 stages::subdomain.eq(&stage.subdomain),
                 stages::watch_digest.eq(stage.watch_digest),
+                stages::poll.eq(stage.poll),
                 stages::created_at.eq(entry.project.created_at),
             ))
             .execute(conn)

@@ -5,6 +5,7 @@ pub mod deploy;
 pub mod deploy_log;
 pub mod instance;
 pub mod notification;
+pub mod poll_state;
 pub mod project;
 pub mod registry;
 pub mod secret;

@@ -36,6 +36,9 @@ pub struct Stage {
     pub watch_digest: bool,
     /// Creation time, ms since the epoch.
     pub created_at: i64,
+    /// Whether the poller watches the registry for this stage's tags (the fallback for
+    /// registries that cannot call the webhook).
+    pub poll: bool,
 }
 
 /// The fields of a new stage; the project id is filled in on import.
@@ -61,6 +64,8 @@ pub struct NewStage {
     pub subdomain: Option<String>,
     /// See [`Stage::watch_digest`].
     pub watch_digest: bool,
+    /// See [`Stage::poll`].
+    pub poll: bool,
 }
 
 impl Store {
@@ -81,6 +86,16 @@ impl Store {
             .select(Stage::as_select())
             .load(&mut self.conn()?)
             .context("listing stages")
+    }
+
+    /// The stages the poller watches, by project and name.
+    pub fn polled_stages(&self) -> Result<Vec<Stage>> {
+        stages::table
+            .filter(stages::poll.eq(true))
+            .order((stages::project_id, stages::name))
+            .select(Stage::as_select())
+            .load(&mut self.conn()?)
+            .context("listing polled stages")
     }
 
     /// One stage by id.

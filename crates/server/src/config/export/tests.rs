@@ -54,7 +54,7 @@ projects:
     image: docker.io/acme/status
     limits: {memory: 256m}
     stages:
-      prod: {tag_pattern: latest, watch_digest: true, subdomain: status.example}
+      prod: {tag_pattern: latest, watch_digest: true, subdomain: status.example, poll: true}
 "#;
 
 /// A stand-in for encryption: the tests never open a value.
@@ -101,6 +101,7 @@ fn an_export_imports_back_to_the_same_configuration_without_any_secret_value() {
     }
     let again = parse(&text, "export.yaml", &env, 42).unwrap();
     assert_eq!(again, original, "{text}");
+    assert!(again.projects[1].stages[0].poll, "{text}");
 }
 
 #[test]
@@ -173,7 +174,14 @@ fn defaults_are_left_out() {
         .map(|line| format!("{line}\n"))
         .collect();
     assert!(body.contains("  web:\n    image: docker.io/library/nginx\n    stages:\n      dev:\n        tag_pattern: '*'\n"), "{body}");
-    for absent in ["health", "auto_deploy", "max_instances", "limits", "npm"] {
+    for absent in [
+        "health",
+        "auto_deploy",
+        "max_instances",
+        "limits",
+        "npm",
+        "poll:",
+    ] {
         assert!(!body.contains(absent), "{absent} in {body}");
     }
 }
