@@ -1,0 +1,256 @@
+//! The poller: the fallback detector for registries that cannot call the webhook. Every cycle
+//! it polls each stage with `poll` on (several at once, up to a bound), through one
+//! [`RegistryClient`] per registry kept across cycles so tokens stay cached, and hands what is
+//! new to its [`PollTarget`]. One stage's failure never stops the others.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+use store::{Project, Stage, Store};
+
+use crate::poll_stage::{StageOutcome, StagePoll};
+use crate::reference::ImageName;
+use crate::registry::{ClientConfig, RegistryClient};
+use crate::target::PollTarget;
+
+/// Tunables of the poller.
+#[derive(Debug, Clone)]
+pub struct PollerConfig {
+    /// How many stages are polled at the same time.
+    pub max_concurrent_stages: usize,
+    /// Limits of each registry client.
+    pub client: ClientConfig,
+}
+
+impl Default for PollerConfig {
+    fn default() -> PollerConfig {
+        PollerConfig {
+            max_concurrent_stages: 4,
+            client: ClientConfig::default(),
+        }
+    }
+}
+
+/// One cycle's result, stage by stage (ordered by project and stage id).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PollReport {
+    /// One entry per polled stage.
+    pub stages: Vec<StageReport>,
+}
+
+impl PollReport {
+    /// The entry of one stage, if it was polled.
+    pub fn stage(&self, stage_id: i64) -> Option<&StageReport> {
+        self.stages
+            .iter()
+            .find(|report| report.stage_id == stage_id)
+    }
+}
+
+/// What became of one stage in a cycle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageReport {
+    /// The stage.
+    pub stage_id: i64,
+    /// `project/stage`, for logs.
+    pub label: String,
+    /// What happened.
+    pub outcome: StageOutcome,
+}
+
+impl fmt::Display for StageReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.label, self.outcome)
+    }
+}
+
+/// Watches registries for the stages that opt in.
+pub struct Poller {
+    store: Store,
+    target: Arc<dyn PollTarget>,
+    config: PollerConfig,
+    /// Clients by registry and credentials, kept across cycles.
+    clients: Mutex<HashMap<String, RegistryClient>>,
+}
+
+impl Poller {
+    /// A poller over the store's stages, reporting to `target`.
+    pub fn new(store: Store, target: Arc<dyn PollTarget>, config: PollerConfig) -> Poller {
+        Poller {
+            store,
+            target,
+            config,
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// One cycle over every stage with `poll` on.
+    pub fn poll_once(&self) -> PollReport {
+        let stages = match self.store.polled_stages() {
+            Ok(stages) => stages,
+            Err(error) => {
+                log::error!("poller: cannot list the polled stages: {error}");
+                return PollReport::default();
+            }
+        };
+        let next = Mutex::new(stages.iter());
+        let handed_over = Mutex::new(HashMap::new());
+        let reports = Mutex::new(Vec::with_capacity(stages.len()));
+        let workers = self
+            .config
+            .max_concurrent_stages
+            .clamp(1, stages.len().max(1));
+        thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| {
+                    loop {
+                        let stage = match next.lock() {
+                            Ok(mut next) => next.next(),
+                            Err(poisoned) => poisoned.into_inner().next(),
+                        };
+                        let Some(stage) = stage else { return };
+                        let report = self.poll_stage(stage, &handed_over);
+                        log_report(&report);
+                        reports
+                            .lock()
+                            .unwrap_or_else(|poisoned| poisoned.into_inner())
+                            .push(report);
+                    }
+                });
+            }
+        });
+        let mut stages = reports
+            .into_inner()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        stages.sort_by_key(|report| report.stage_id);
+        PollReport { stages }
+    }
+
+    /// Runs a cycle now and then every `interval` (±10 %) on a thread of its own, until the
+    /// handle is dropped. Dropping does not wait for a cycle in progress.
+    pub fn spawn(self, interval: Duration) -> PollerHandle {
+        let (stop, stopped) = mpsc::channel::<()>();
+        let spawned = thread::Builder::new()
+            .name("dw-poller".into())
+            .spawn(move || {
+                loop {
+                    self.poll_once();
+                    match stopped.recv_timeout(jittered(interval)) {
+                        Err(RecvTimeoutError::Timeout) => {}
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                    }
+                }
+            });
+        if let Err(error) = spawned {
+            log::error!("cannot start the poller: {error}");
+        }
+        PollerHandle { _stop: stop }
+    }
+
+    fn poll_stage(
+        &self,
+        stage: &Stage,
+        handed_over: &Mutex<HashMap<String, String>>,
+    ) -> StageReport {
+        let project = self.store.project(stage.project_id);
+        let label = match &project {
+            Ok(project) => format!("{}/{}", project.name, stage.name),
+            Err(_) => format!("stage {}", stage.id),
+        };
+        let outcome = project
+            .map_err(|error| error.to_string())
+            .and_then(|project| {
+                let name = ImageName::parse(&project.image)
+                    .map_err(|error| format!("unusable image name: {error}"))?;
+                let client = self.client_for(&project, &name)?;
+                StagePoll {
+                    store: &self.store,
+                    target: self.target.as_ref(),
+                    client: &client,
+                    name: &name,
+                    stage,
+                    handed_over,
+                }
+                .run()
+            })
+            .unwrap_or_else(StageOutcome::Error);
+        StageReport {
+            stage_id: stage.id,
+            label,
+            outcome,
+        }
+    }
+
+    /// The client for a project's image: its stored registry's (with its URL's scheme and its
+    /// credentials) when that registry serves the image's host, else one for the image's host,
+    /// still with the registry's credentials when there are any.
+    fn client_for(&self, project: &Project, name: &ImageName) -> Result<RegistryClient, String> {
+        let registry = match project.registry_id {
+            Some(id) => Some(self.store.registry(id).map_err(|error| error.to_string())?),
+            None => None,
+        };
+        // The sealed password is part of the key, so a changed password gets a new client.
+        let key = match &registry {
+            Some(registry) => format!(
+                "{}|{}|{}|{:?}|{:?}",
+                name.registry(),
+                registry.id,
+                registry.url,
+                registry.username,
+                registry.password.as_ref().map(|sealed| sealed.as_bytes())
+            ),
+            None => name.registry().to_string(),
+        };
+        if let Some(client) = self.lock_clients().get(&key) {
+            return Ok(client.clone());
+        }
+        let credentials = match &registry {
+            Some(registry) => self.target.credentials(registry)?,
+            None => None,
+        };
+        let config = self.config.client.clone();
+        let own = registry
+            .as_ref()
+            .and_then(|registry| {
+                RegistryClient::new(&registry.url, credentials.clone(), config.clone()).ok()
+            })
+            .filter(|client| client.registry() == name.registry());
+        let client = match own {
+            Some(client) => client,
+            None => RegistryClient::for_host(name.registry(), credentials, config)
+                .map_err(|error| error.to_string())?,
+        };
+        self.lock_clients().insert(key, client.clone());
+        Ok(client)
+    }
+
+    fn lock_clients(&self) -> std::sync::MutexGuard<'_, HashMap<String, RegistryClient>> {
+        self.clients
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+/// Keeps the poller's thread running; dropping it stops the thread after its current cycle.
+pub struct PollerHandle {
+    _stop: mpsc::Sender<()>,
+}
+
+fn log_report(report: &StageReport) {
+    match &report.outcome {
+        StageOutcome::Error(_) => log::warn!("poller: {report}"),
+        StageOutcome::Found { .. } | StageOutcome::Baseline { .. } => {
+            log::info!("poller: {report}")
+        }
+        StageOutcome::NothingNew => log::debug!("poller: {report}"),
+    }
+}
+
+/// `interval` give or take 10 %, so pollers started together do not hit a registry together.
+fn jittered(interval: Duration) -> Duration {
+    interval.mul_f64(rand::random_range(0.9..=1.1))
+}
