@@ -181,6 +181,11 @@ impl Deployer {
         Ok(interrupted.len())
     }
 
+    /// Opens stored secrets (for the poller's registry credentials).
+    pub(crate) fn secrets(&self) -> &Secrets {
+        &self.inner.context.secrets
+    }
+
     /// Waits until no deploy is queued or running, at most `timeout`. True when idle.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;

@@ -6,7 +6,8 @@
 //! published as an event. A failed deploy removes what it made and leaves the previous instance
 //! serving. It also owns [`Secrets`], the one place where stored secrets are sealed and opened:
 //! registry passwords and secret environment variables are opened only for the pull and the
-//! container they are for.
+//! container they are for. The deployer is the poller's target: it opens registry credentials
+//! for the poller and deploys what the poller finds (trigger `poll`).
 //!
 //! Does not own: HTTP (that is `api`), how Docker is spoken to (that is `docker-client`), or how
 //! image references are parsed (that is `poller`). Routing through a proxy, approvals, rollbacks and
@@ -19,6 +20,7 @@ mod journal;
 mod matching;
 mod naming;
 mod pipeline;
+mod poll_target;
 mod secrets;
 
 pub use deployer::{Deployer, DeployerConfig};

@@ -12,7 +12,11 @@ use std::time::Duration;
 use deployer::{PushOutcome, labels};
 use docker_client::{ContainerSpec, DockerClient, DockerError};
 use events::EventBody;
-use store::{DeployStatus, InstanceStatus, NewDeploy, NewInstance, NewStage, Trigger};
+use poller::{FoundTag, FoundWhy, ImageReference, PollTarget};
+use store::{
+    DeployStatus, InstanceStatus, NewDeploy, NewInstance, NewRegistry, NewStage, PlainSecret,
+    SecretInput, SecretPlace, Trigger,
+};
 
 use support::{Bed, HEALTH_RETRIES, drain, stage};
 
@@ -450,4 +454,57 @@ fn pushes_nothing_accepts_are_ignored_with_the_reason() {
             .is_empty()
     );
     assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
+}
+
+#[test]
+fn as_the_pollers_target_the_deployer_opens_credentials_and_deploys_what_is_found() {
+    let bed = Bed::new(dev_only());
+    let seal = |place: SecretPlace, value: &PlainSecret| bed.secrets.seal(place, value);
+    let registry = |name: &str, credentials: Option<(&str, &str)>| {
+        bed.store
+            .create_registry(
+                &NewRegistry {
+                    name: name.into(),
+                    url: "http://127.0.0.1:5000".into(),
+                    username: credentials.map(|(user, _)| user.into()),
+                    password: credentials.map(|(_, password)| SecretInput {
+                        value: PlainSecret::new(password),
+                        env: None,
+                    }),
+                },
+                &seal,
+            )
+            .expect("the registry is stored")
+    };
+    let private = registry("private", Some(("ci", "token-for-the-poller")));
+    let credentials = bed.deployer.credentials(&private).unwrap().unwrap();
+    assert_eq!(credentials.username, "ci");
+    assert_eq!(credentials.password, "token-for-the-poller");
+    let open = registry("open", None);
+    assert_eq!(bed.deployer.credentials(&open).unwrap(), None);
+
+    bed.push("v1");
+    let project = bed.store.projects().unwrap().remove(0);
+    let stage = bed.store.stages_of(project.id).unwrap().remove(0);
+    let said = bed
+        .deployer
+        .found(&FoundTag {
+            project_id: project.id,
+            stage_id: stage.id,
+            reference: ImageReference::parse(&bed.reference("v1")).unwrap(),
+            digest: "sha256:0000000000000000000000000000000000000000000000000000000000000000"
+                .into(),
+            why: FoundWhy::NewTag,
+        })
+        .unwrap();
+    assert!(
+        said.starts_with("queued deploy ") && said.ends_with(" to dev"),
+        "{said}"
+    );
+    bed.wait_idle();
+    let deploys = bed.store.recent_deploys(10).unwrap();
+    assert_eq!(deploys.len(), 1);
+    assert_eq!(deploys[0].deploy.trigger, Trigger::Poll);
+    assert_eq!(deploys[0].deploy.status, DeployStatus::Succeeded);
+    bed.assert_serving("v1");
 }

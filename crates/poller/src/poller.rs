@@ -131,9 +131,10 @@ impl Poller {
     }
 
     /// Runs a cycle now and then every `interval` (±10 %) on a thread of its own, until the
-    /// handle is dropped. Dropping does not wait for a cycle in progress.
+    /// handle is dropped.
     pub fn spawn(self, interval: Duration) -> PollerHandle {
         let (stop, stopped) = mpsc::channel::<()>();
+        let (done, finished) = mpsc::channel::<()>();
         let spawned = thread::Builder::new()
             .name("dw-poller".into())
             .spawn(move || {
@@ -141,14 +142,20 @@ impl Poller {
                     self.poll_once();
                     match stopped.recv_timeout(jittered(interval)) {
                         Err(RecvTimeoutError::Timeout) => {}
-                        Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+                        Ok(()) | Err(RecvTimeoutError::Disconnected) => break,
                     }
                 }
+                // The store's connections close here, before the handle's owner goes on.
+                drop(self);
+                let _ = done.send(());
             });
         if let Err(error) = spawned {
             log::error!("cannot start the poller: {error}");
         }
-        PollerHandle { _stop: stop }
+        PollerHandle {
+            stop: Some(stop),
+            finished,
+        }
     }
 
     fn poll_stage(
@@ -235,9 +242,25 @@ impl Poller {
     }
 }
 
-/// Keeps the poller's thread running; dropping it stops the thread after its current cycle.
+/// How long dropping a [`PollerHandle`] waits for a cycle in progress to end. Requests have their
+/// own timeouts, possibly longer: past this the thread is left to finish on its own.
+const STOP_GRACE: Duration = Duration::from_secs(5);
+
+/// Keeps the poller's thread running. Dropping it stops the thread: at once between cycles,
+/// else when the current cycle ends, waiting at most a few seconds for that.
 pub struct PollerHandle {
-    _stop: mpsc::Sender<()>,
+    stop: Option<mpsc::Sender<()>>,
+    finished: mpsc::Receiver<()>,
+}
+
+impl Drop for PollerHandle {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        // Returns at once as well when the thread never started (its sender is gone).
+        if let Err(RecvTimeoutError::Timeout) = self.finished.recv_timeout(STOP_GRACE) {
+            log::warn!("the poller is still busy; not waiting for it");
+        }
+    }
 }
 
 fn log_report(report: &StageReport) {

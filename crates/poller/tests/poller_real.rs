@@ -423,11 +423,10 @@ fn a_spawned_poller_polls_on_its_own_and_stops_when_its_handle_is_dropped() {
     let dropped = Instant::now();
     drop(handle);
     assert!(
-        dropped.elapsed() < Duration::from_secs(1),
-        "dropping waits for nothing"
+        dropped.elapsed() < Duration::from_secs(2),
+        "dropping waits at most for the cycle under way"
     );
-    // A cycle already under way may finish; none starts after it.
-    std::thread::sleep(Duration::from_millis(300));
+    // The thread is gone: no cycle runs after the drop.
     let checked = store.poll_state(dev).unwrap().unwrap().checked_at;
     std::thread::sleep(Duration::from_millis(500));
     assert_eq!(store.poll_state(dev).unwrap().unwrap().checked_at, checked);

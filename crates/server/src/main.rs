@@ -5,6 +5,7 @@ mod cli;
 mod config;
 mod data;
 mod key_rotation;
+mod poll;
 mod seed;
 mod serve;
 mod ui;

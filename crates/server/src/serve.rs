@@ -1,5 +1,6 @@
-//! `docker-watcher serve`: open the database, seed it on first start, build the parts, run the
-//! HTTP server, and let running deploys finish on shutdown.
+//! `docker-watcher serve`: open the database, seed it on first start, build the parts (the
+//! deployer, then the registry poller), run the HTTP server, and let running deploys finish on
+//! shutdown.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -51,6 +52,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Ok(count) => log::warn!("{count} deploy(s) were interrupted by the last shutdown"),
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
     }
+    let poller = crate::poll::start(&store, &deployer)?;
 
     let state = api::AppState {
         store,
@@ -62,6 +64,8 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(run_http(state, args.listen, args.ui_dir))
         .map_err(|error| format!("the HTTP server failed on {}: {error}", args.listen))?;
+    // No new finds while running deploys drain.
+    drop(poller);
 
     log::info!("waiting for running deploys to finish");
     if !deployer.wait_idle(DEPLOY_DRAIN) {

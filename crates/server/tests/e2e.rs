@@ -251,6 +251,77 @@ fn pushed_versions_replace_each_other_and_an_unhealthy_one_is_rolled_back() {
     assert_eq!(container_name_of(&still), second_name);
 }
 
+/// Waits until the server's log contains `text`; returns the log.
+fn wait_for_log(server: &Server, text: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let log = server.log();
+        if log.contains(text) {
+            return log;
+        }
+        assert!(Instant::now() < deadline, "the log never said {text:?}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Waits until `GET /api/deploys` lists a deploy of `tag`; returns it.
+fn wait_for_deploy_of(server: &Server, tag: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let deploys = server.get_data("/api/deploys");
+        if let Some(deploy) = deploys
+            .as_array()
+            .expect("a list")
+            .iter()
+            .find(|deploy| deploy["tag"] == tag)
+        {
+            return deploy.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no deploy of {tag} was queued: {deploys:#}"
+        );
+        std::thread::sleep(Duration::from_millis(150));
+    }
+}
+
+#[test]
+fn tags_pushed_while_the_server_runs_are_deployed_by_the_poller_alone() {
+    let server = Server::start_with(Options {
+        tag_pattern: "v*".into(),
+        poll: true,
+        poll_interval: Some("1s".into()),
+        ..Options::default()
+    });
+    // The first poll finds nothing pushed yet and only records that.
+    wait_for_log(
+        &server,
+        &format!("poller: {}/dev: baseline recorded", server.project),
+    );
+    for tag in ["v1", "v2"] {
+        let digest = server.push(tag);
+        let queued = wait_for_deploy_of(&server, tag);
+        assert_eq!(queued["trigger"], "poll", "{queued:#}");
+        let id = queued["id"].as_i64().expect("a numeric deploy id");
+        let deploy = server.wait_for_success(id);
+        assert_eq!(deploy["digest"], digest.as_str(), "{deploy:#}");
+        let instance = only_running_instance(&server, tag);
+        assert_eq!(version_at(&address_of(&instance)), tag);
+    }
+    let deploys = server.get_data("/api/deploys");
+    let triggers: Vec<&str> = deploys
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|deploy| deploy["trigger"].as_str())
+        .collect();
+    assert_eq!(
+        triggers,
+        ["poll", "poll"],
+        "one deploy per tag: {deploys:#}"
+    );
+}
+
 #[test]
 fn redeploying_the_same_tag_does_not_collide() {
     let server = Server::start();

@@ -156,6 +156,8 @@ pub struct Bed {
     pub store: Store,
     pub hub: Hub,
     pub deployer: Deployer,
+    /// The deployer's secrets (for sealing what a test adds to the store).
+    pub secrets: Secrets,
     /// A client on the real engine, for looking at what the deployer made.
     pub engine: DockerClient,
     runtime: tokio::runtime::Runtime,
@@ -195,7 +197,7 @@ impl Bed {
             store.clone(),
             hub.clone(),
             docker,
-            secrets,
+            secrets.clone(),
             DeployerConfig {
                 max_parallel_deploys: 2,
                 stop_timeout: Duration::from_secs(1),
@@ -221,6 +223,7 @@ impl Bed {
             store,
             hub,
             deployer,
+            secrets,
             engine,
             runtime,
             _dir: dir,

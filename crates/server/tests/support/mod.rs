@@ -283,6 +283,10 @@ pub struct Options {
     pub tag_pattern: String,
     /// `--docker-host`; `None` uses the testbed's engine.
     pub docker_host: Option<String>,
+    /// Whether the registry poller watches the stage `dev` (`poll: true`).
+    pub poll: bool,
+    /// `settings.poll_interval`, such as `1s`; `None` leaves the default.
+    pub poll_interval: Option<String>,
 }
 
 impl Default for Options {
@@ -290,6 +294,8 @@ impl Default for Options {
         Options {
             tag_pattern: "*".into(),
             docker_host: None,
+            poll: false,
+            poll_interval: None,
         }
     }
 }
@@ -360,11 +366,21 @@ impl Server {
             .prefix("dw-e2e-")
             .tempdir()
             .expect("a temporary folder");
+        let poll_interval = options
+            .poll_interval
+            .as_ref()
+            .map(|interval| format!("  poll_interval: {interval}\n"))
+            .unwrap_or_default();
+        let poll = if options.poll {
+            "        poll: true\n"
+        } else {
+            ""
+        };
         let config = format!(
             r#"settings:
   network: {network}
   webhook_secret: {secret}
-projects:
+{poll_interval}projects:
   {project}:
     image: {repository}
     port: 8080
@@ -376,7 +392,7 @@ projects:
     stages:
       dev:
         tag_pattern: "{pattern}"
-"#,
+{poll}"#,
             pattern = options.tag_pattern
         );
         let config_path = dir.path().join("docker-watcher.yaml");
