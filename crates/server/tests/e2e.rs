@@ -293,6 +293,8 @@ fn tags_pushed_while_the_server_runs_are_deployed_by_the_poller_alone() {
         poll_interval: Some("1s".into()),
         ..Options::default()
     });
+    let stages = server.project_view()["stages"].clone();
+    assert_eq!(stages[0]["poll"], true, "{stages:#}");
     // The first poll finds nothing pushed yet and only records that.
     wait_for_log(
         &server,

@@ -20,6 +20,7 @@ export interface Stage {
 	promote_from: string | null;
 	subdomain: string | null;
 	watch_digest: boolean;
+	poll: boolean;
 }
 
 /** The stage's tag rule as a person reads it. */

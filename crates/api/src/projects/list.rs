@@ -30,6 +30,7 @@ struct StageOut {
     promote_from: Option<String>,
     subdomain: Option<String>,
     watch_digest: bool,
+    poll: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -66,6 +67,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
                     promote_from: stage.promote_from,
                     subdomain: stage.subdomain,
                     watch_digest: stage.watch_digest,
+                    poll: stage.poll,
                 })
                 .collect();
             let instances = store
