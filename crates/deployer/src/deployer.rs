@@ -119,7 +119,8 @@ impl Deployer {
         trigger: Trigger,
     ) -> Result<PushOutcome> {
         let store = &self.inner.context.store;
-        let (project, stages) = match matching::select(store, reference)? {
+        let polled_only = trigger == Trigger::Poll;
+        let (project, stages) = match matching::select(store, reference, polled_only)? {
             Selection::Stages { project, stages } => (project, stages),
             Selection::None { reason } => return Ok(PushOutcome::Ignored { reason }),
         };

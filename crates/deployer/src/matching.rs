@@ -57,7 +57,14 @@ pub(crate) fn stage_accepts(stage: &Stage, tag: &str) -> bool {
     }
 }
 
-pub(crate) fn select(store: &Store, reference: &ImageReference) -> store::Result<Selection> {
+/// The stages of the project watching `reference` that accept its tag. A tag found by the
+/// registry poller goes only to stages that asked to be polled (`polled_only`); a webhook reaches
+/// every accepting stage.
+pub(crate) fn select(
+    store: &Store,
+    reference: &ImageReference,
+    polled_only: bool,
+) -> store::Result<Selection> {
     let Some(tag) = reference.tag() else {
         return Ok(Selection::None {
             reason: format!("{reference} has no tag, so no stage can be chosen for it"),
@@ -73,6 +80,7 @@ pub(crate) fn select(store: &Store, reference: &ImageReference) -> store::Result
         .stages_of(project.id)?
         .into_iter()
         .filter(|stage| stage_accepts(stage, tag))
+        .filter(|stage| stage.poll || !polled_only)
         .collect();
     let (automatic, manual): (Vec<Stage>, Vec<Stage>) =
         accepting.into_iter().partition(|stage| stage.auto_deploy);
@@ -82,7 +90,12 @@ pub(crate) fn select(store: &Store, reference: &ImageReference) -> store::Result
             stages: automatic,
         });
     }
-    let reason = if manual.is_empty() {
+    let reason = if manual.is_empty() && polled_only {
+        format!(
+            "no polled stage of project {} accepts the tag {tag}",
+            project.name
+        )
+    } else if manual.is_empty() {
         format!("no stage of project {} accepts the tag {tag}", project.name)
     } else {
         let names: Vec<&str> = manual.iter().map(|stage| stage.name.as_str()).collect();

@@ -458,7 +458,12 @@ fn pushes_nothing_accepts_are_ignored_with_the_reason() {
 
 #[test]
 fn as_the_pollers_target_the_deployer_opens_credentials_and_deploys_what_is_found() {
-    let bed = Bed::new(dev_only());
+    // `dev` is polled; `qa` accepts the same tags but did not ask to be polled.
+    let polled = NewStage {
+        poll: true,
+        ..stage("dev", "*")
+    };
+    let bed = Bed::new(vec![polled, stage("qa", "*")]);
     let seal = |place: SecretPlace, value: &PlainSecret| bed.secrets.seal(place, value);
     let registry = |name: &str, credentials: Option<(&str, &str)>| {
         bed.store
@@ -485,7 +490,13 @@ fn as_the_pollers_target_the_deployer_opens_credentials_and_deploys_what_is_foun
 
     bed.push("v1");
     let project = bed.store.projects().unwrap().remove(0);
-    let stage = bed.store.stages_of(project.id).unwrap().remove(0);
+    let stage = bed
+        .store
+        .stages_of(project.id)
+        .unwrap()
+        .into_iter()
+        .find(|stage| stage.name == "dev")
+        .unwrap();
     let said = bed
         .deployer
         .found(&FoundTag {
@@ -502,8 +513,10 @@ fn as_the_pollers_target_the_deployer_opens_credentials_and_deploys_what_is_foun
         "{said}"
     );
     bed.wait_idle();
+    // Only the polled stage deployed it.
     let deploys = bed.store.recent_deploys(10).unwrap();
     assert_eq!(deploys.len(), 1);
+    assert_eq!(deploys[0].stage, "dev");
     assert_eq!(deploys[0].deploy.trigger, Trigger::Poll);
     assert_eq!(deploys[0].deploy.status, DeployStatus::Succeeded);
     bed.assert_serving("v1");
