@@ -8,7 +8,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use deployer::PushOutcome;
 use poller::ImageReference;
 use serde::{Deserialize, Serialize};
-use store::{SecretPlace, secret_columns};
 use subtle::ConstantTimeEq;
 
 use crate::body::read_limited;
@@ -88,16 +87,10 @@ async fn handle(
     payload: web::Payload,
 ) -> Result<HttpResponse, Rejection> {
     let store = state.store.clone();
-    let sealed = web::block(move || store.settings())
-        .await??
-        .webhook_secret
-        .ok_or_else(|| {
-            ApiError::internal("webhook", "the webhook secret has not been sealed yet")
-        })?;
-    let place = SecretPlace::new(secret_columns::WEBHOOK_SECRET, 1);
+    let settings = web::block(move || store.settings()).await??;
     let expected = state
         .secrets
-        .open(place, &sealed)
+        .webhook_secret(&settings)
         .map_err(|error| ApiError::internal("webhook", error))?;
     if !bool::from(secret.as_bytes().ct_eq(expected.expose().as_bytes())) {
         return Err(Rejection::WrongSecret);

@@ -26,6 +26,21 @@ impl Secrets {
         self.cipher.open_str(sealed.as_bytes(), location(place))
     }
 
+    /// The webhook's path secret, opened.
+    pub fn webhook_secret(&self, settings: &store::Settings) -> Result<SecretString, SecretsError> {
+        let place = SecretPlace::new(store::secret_columns::WEBHOOK_SECRET, settings.id);
+        let sealed = settings
+            .webhook_secret
+            .as_ref()
+            .ok_or(SecretsError::Missing {
+                place: place.to_string(),
+            })?;
+        self.open(place, sealed)
+            .map_err(|_| SecretsError::WrongKey {
+                place: place.to_string(),
+            })
+    }
+
     /// Opens what `self` sealed and seals it again under `next`'s key (key rotation).
     pub fn reseal(
         &self,
@@ -61,6 +76,12 @@ pub enum SecretsError {
     )]
     WrongKey {
         /// The first secret that did not open.
+        place: String,
+    },
+    /// A secret that must exist is not stored.
+    #[error("no secret is stored in {place}")]
+    Missing {
+        /// Where it should be.
         place: String,
     },
     /// The database failed.

@@ -9,7 +9,6 @@ use actix_web::{App, HttpServer, middleware, web};
 use deployer::{Deployer, DeployerConfig};
 use docker_client::DockerClient;
 use events::{Hub, HubConfig};
-use store::{SecretPlace, secret_columns};
 
 use crate::cli::{DEFAULT_CONFIG, ServeArgs};
 use crate::config;
@@ -25,16 +24,10 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     seed_if_empty(&data, args.config.as_deref())?;
     data.check_key()?;
     let Data { store, secrets, .. } = data;
-    let webhook_secret = match store
-        .settings()
-        .map_err(|error| error.to_string())?
-        .webhook_secret
-    {
-        Some(sealed) => secrets
-            .open(SecretPlace::new(secret_columns::WEBHOOK_SECRET, 1), &sealed)
-            .map_err(|error| error.to_string())?,
-        None => return Err("the webhook secret is missing from the database".into()),
-    };
+    let settings = store.settings().map_err(|error| error.to_string())?;
+    let webhook_secret = secrets
+        .webhook_secret(&settings)
+        .map_err(|error| error.to_string())?;
 
     let docker =
         DockerClient::new(args.docker_host.as_deref()).map_err(|error| error.to_string())?;
