@@ -3,8 +3,11 @@
 //! `latest`, an unreachable registry failing only its own stage, and stages that do not poll.
 //! A missing testbed fails these tests; nothing is skipped.
 
+mod testbed;
+
+use testbed::registry;
+
 use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -20,31 +23,6 @@ use store::{
 
 /// The local repository holding the testbed's images (tags v1, v2).
 const TEST_IMAGE: &str = "dw-testbed/app";
-
-fn testbed_var(name: &str) -> String {
-    if let Ok(value) = std::env::var(name)
-        && !value.trim().is_empty()
-    {
-        return value;
-    }
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/testbed/env");
-    let from_file = std::fs::read_to_string(&file).ok().and_then(|text| {
-        text.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == name && !value.trim().is_empty()).then(|| value.trim().to_owned())
-        })
-    });
-    from_file.unwrap_or_else(|| {
-        panic!(
-            "{name} is not set and {} does not define it: run `cargo xtask testbed` first",
-            file.display()
-        )
-    })
-}
-
-fn registry() -> String {
-    testbed_var("DW_TEST_REGISTRY")
-}
 
 fn docker(args: &[&str]) -> String {
     let out = Command::new("docker")

@@ -2,7 +2,10 @@
 //! open one holding `dw-testbed/app` and the one that only lets its user in (Basic auth)
 //! holding `private/app`. A missing testbed fails these tests; nothing is skipped.
 
-use std::path::PathBuf;
+mod testbed;
+
+use testbed::{registry, testbed_var};
+
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -13,33 +16,6 @@ use poller::{ClientConfig, Credentials, RegistryClient, RegistryError};
 const IMAGE: &str = "dw-testbed/app";
 /// The repository on the auth registry.
 const PRIVATE_IMAGE: &str = "private/app";
-
-/// A testbed setting: from the environment, else from the file `cargo xtask testbed` writes.
-fn testbed_var(name: &str) -> String {
-    if let Ok(value) = std::env::var(name)
-        && !value.trim().is_empty()
-    {
-        return value;
-    }
-    let file = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/testbed/env");
-    let from_file = std::fs::read_to_string(&file).ok().and_then(|text| {
-        text.lines().find_map(|line| {
-            let (key, value) = line.split_once('=')?;
-            (key.trim() == name && !value.trim().is_empty()).then(|| value.trim().to_owned())
-        })
-    });
-    from_file.unwrap_or_else(|| {
-        panic!(
-            "{name} is not set and {} does not define it: run `cargo xtask testbed` first",
-            file.display()
-        )
-    })
-}
-
-/// `host:port` of the open registry.
-fn registry() -> String {
-    testbed_var("DW_TEST_REGISTRY")
-}
 
 fn auth_registry() -> String {
     testbed_var("DW_TEST_AUTH_REGISTRY")
