@@ -72,6 +72,7 @@ impl From<store::StoreError> for ApiError {
             store::StoreError::Conflict { what, message } => {
                 ApiError::Conflict(format!("{what}: {message}"))
             }
+            wrong @ store::StoreError::WrongState { .. } => ApiError::Conflict(wrong.to_string()),
             other => ApiError::internal("database", other),
         }
     }

@@ -11,6 +11,7 @@ mod deploys;
 mod envelope;
 mod events;
 mod health;
+mod poller;
 mod projects;
 mod redact;
 mod registries;
@@ -57,7 +58,16 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .route("/deploys", web::get().to(deploys::list::list))
                 .route("/deploys/{id}", web::get().to(deploys::get::get))
                 .route("/deploys/{id}/logs", web::get().to(deploys::logs::stream))
+                .route(
+                    "/deploys/{id}/approve",
+                    web::post().to(deploys::decide::approve),
+                )
+                .route(
+                    "/deploys/{id}/reject",
+                    web::post().to(deploys::decide::reject),
+                )
                 .route("/events", web::get().to(events::stream))
+                .route("/poller", web::get().to(poller::status))
                 .route("/registries", web::get().to(registries::list::list))
                 .route("/registries", web::post().to(registries::create::create))
                 .route(

@@ -17,4 +17,6 @@ pub struct AppState {
     pub secrets: deployer::Secrets,
     /// Secrets the access log must not show.
     pub redactor: crate::Redactor,
+    /// What the registry poller last saw.
+    pub poll_status: poller::PollStatus,
 }

@@ -42,16 +42,18 @@ struct GenericPayload {
 
 #[derive(Debug, Serialize)]
 struct Answer {
-    deploys: Vec<QueuedDeploy>,
+    deploys: Vec<RecordedDeploy>,
     reason: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-struct QueuedDeploy {
+struct RecordedDeploy {
     id: i64,
     project: String,
     stage: String,
     tag: String,
+    /// `queued`, or `waiting_approval` where the stage deploys only approved tags.
+    status: &'static str,
 }
 
 /// Handles a push notification.
@@ -112,16 +114,18 @@ async fn handle(
 
     let deployer = state.deployer.clone();
     let outcome =
-        web::block(move || deployer.image_pushed(&reference, store::Trigger::Webhook)).await??;
+        web::block(move || deployer.image_pushed(&reference, store::Trigger::Webhook, None))
+            .await??;
     Ok(match outcome {
-        PushOutcome::Queued(queued) => {
+        PushOutcome::Recorded(queued) => {
             let deploys = queued
                 .into_iter()
-                .map(|queued| QueuedDeploy {
+                .map(|queued| RecordedDeploy {
                     id: queued.deploy_id,
                     project: queued.project,
                     stage: queued.stage,
                     tag: queued.tag,
+                    status: queued.status.as_str(),
                 })
                 .collect();
             with_status(

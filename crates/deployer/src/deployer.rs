@@ -8,10 +8,10 @@ use std::time::{Duration, Instant};
 use docker_client::DockerClient;
 use events::{EventBody, Hub};
 use poller::ImageReference;
-use store::{NewDeploy, Store, Trigger};
+use store::{Decision, NewDeploy, Store, Trigger};
 
 use crate::error::{DeployerError, Result};
-use crate::matching::{self, PushOutcome, QueuedDeploy, Selection};
+use crate::matching::{self, PushOutcome, RecordedDeploy, Selection};
 use crate::pipeline;
 use crate::secrets::Secrets;
 
@@ -111,12 +111,15 @@ impl Deployer {
         })
     }
 
-    /// Handles "this image was pushed": queues a deploy for each stage that accepts its tag and
-    /// deploys automatically, or says why nothing was queued.
+    /// Handles "this image was pushed": for each stage that accepts its tag, queues a deploy, or,
+    /// where the stage deploys only what a person approves, records a request waiting for
+    /// approval. Says why when no stage accepts it. `digest` is the image's digest when the caller
+    /// knows it (the poller does).
     pub fn image_pushed(
         &self,
         reference: &ImageReference,
         trigger: Trigger,
+        digest: Option<&str>,
     ) -> Result<PushOutcome> {
         let store = &self.inner.context.store;
         let polled_only = trigger == Trigger::Poll;
@@ -125,30 +128,78 @@ impl Deployer {
             Selection::None { reason } => return Ok(PushOutcome::Ignored { reason }),
         };
         let tag = reference.tag().unwrap_or("latest").to_string();
-        let mut queued = Vec::with_capacity(stages.len());
+        let mut recorded = Vec::with_capacity(stages.len());
         for stage in stages {
-            let deploy = store.create_deploy(&NewDeploy {
+            let new = NewDeploy {
                 project_id: project.id,
                 stage_id: stage.id,
                 tag: tag.clone(),
                 image: reference.to_string(),
                 trigger,
-            })?;
-            self.inner.context.hub.publish(EventBody::DeployQueued {
+                digest: digest.map(str::to_string),
+            };
+            let deploy = if stage.auto_deploy {
+                let deploy = store.create_deploy(&new)?;
+                self.inner.context.hub.publish(EventBody::DeployQueued {
+                    deploy_id: deploy.id,
+                    project: project.name.clone(),
+                    stage: stage.name.clone(),
+                    tag: tag.clone(),
+                });
+                self.enqueue(stage.id, deploy.id);
+                deploy
+            } else {
+                let (deploy, created) = store.request_approval(&new)?;
+                if created {
+                    log::info!(
+                        "deploy {}: {reference} waits for approval in {}/{}",
+                        deploy.id,
+                        project.name,
+                        stage.name
+                    );
+                    self.inner
+                        .context
+                        .hub
+                        .publish(EventBody::ApprovalRequested {
+                            deploy_id: deploy.id,
+                            project: project.name.clone(),
+                            stage: stage.name.clone(),
+                            tag: tag.clone(),
+                            digest: deploy.digest.clone(),
+                            trigger: trigger.to_string(),
+                        });
+                }
+                deploy
+            };
+            recorded.push(RecordedDeploy {
                 deploy_id: deploy.id,
                 project: project.name.clone(),
                 stage: stage.name.clone(),
                 tag: tag.clone(),
-            });
-            self.enqueue(stage.id, deploy.id);
-            queued.push(QueuedDeploy {
-                deploy_id: deploy.id,
-                project: project.name.clone(),
-                stage: stage.name.clone(),
-                tag: tag.clone(),
+                status: deploy.status,
             });
         }
-        Ok(PushOutcome::Queued(queued))
+        Ok(PushOutcome::Recorded(recorded))
+    }
+
+    /// Applies a person's decision to a deploy waiting for approval: approved, it joins its stage's
+    /// queue; rejected, it ends. A deploy that is not waiting is refused (it was decided already).
+    pub fn decide(&self, deploy_id: i64, decision: Decision) -> Result<store::Deploy> {
+        let context = &self.inner.context;
+        let deploy = context.store.decide_deploy(deploy_id, decision)?;
+        let view = context.store.deploy_view(deploy_id)?;
+        context.hub.publish(EventBody::DeployStatus {
+            deploy_id,
+            project: view.project,
+            stage: view.stage,
+            tag: deploy.tag.clone(),
+            status: deploy.status.to_string(),
+            reason: deploy.reason.clone(),
+        });
+        if decision == Decision::Approve {
+            self.enqueue(deploy.stage_id, deploy.id);
+        }
+        Ok(deploy)
     }
 
     /// Cleans up after a previous process that stopped mid-deploy: its unfinished deploys are marked

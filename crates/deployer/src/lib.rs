@@ -26,6 +26,6 @@ mod secrets;
 pub use deployer::{Deployer, DeployerConfig};
 pub use error::{DeployerError, Result};
 pub use health::{HealthCheck, Probe, probe};
-pub use matching::{PushOutcome, QueuedDeploy};
+pub use matching::{PushOutcome, RecordedDeploy};
 pub use naming::{container_name, labels, slug};
 pub use secrets::{Secrets, SecretsError};

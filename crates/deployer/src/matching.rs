@@ -1,13 +1,14 @@
 //! Which stages of which project a pushed image reference is for.
 
 use poller::{ImageReference, TagRule};
-use store::{Project, Stage, Store};
+use store::{DeployStatus, Project, Stage, Store};
 
 /// What became of a pushed image.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PushOutcome {
-    /// Deploys were queued, one per accepting stage.
-    Queued(Vec<QueuedDeploy>),
+    /// One deploy per accepting stage: queued where the stage deploys automatically, waiting for
+    /// approval where it does not.
+    Recorded(Vec<RecordedDeploy>),
     /// Nothing was queued, and why.
     Ignored {
         /// Why, in words.
@@ -15,9 +16,9 @@ pub enum PushOutcome {
     },
 }
 
-/// A deploy that a push queued.
+/// A deploy that a push recorded.
 #[derive(Debug, Clone, PartialEq)]
-pub struct QueuedDeploy {
+pub struct RecordedDeploy {
     /// The deploy's id.
     pub deploy_id: i64,
     /// The project's name.
@@ -26,6 +27,8 @@ pub struct QueuedDeploy {
     pub stage: String,
     /// The tag.
     pub tag: String,
+    /// `Queued`, or `WaitingApproval` for a stage with `auto_deploy` off.
+    pub status: DeployStatus,
 }
 
 /// The project and stages a reference selects, or why there are none.
@@ -82,28 +85,19 @@ pub(crate) fn select(
         .filter(|stage| stage_accepts(stage, tag))
         .filter(|stage| stage.poll || !polled_only)
         .collect();
-    let (automatic, manual): (Vec<Stage>, Vec<Stage>) =
-        accepting.into_iter().partition(|stage| stage.auto_deploy);
-    if !automatic.is_empty() {
+    if !accepting.is_empty() {
         return Ok(Selection::Stages {
             project: Box::new(project),
-            stages: automatic,
+            stages: accepting,
         });
     }
-    let reason = if manual.is_empty() && polled_only {
+    let reason = if polled_only {
         format!(
             "no polled stage of project {} accepts the tag {tag}",
             project.name
         )
-    } else if manual.is_empty() {
-        format!("no stage of project {} accepts the tag {tag}", project.name)
     } else {
-        let names: Vec<&str> = manual.iter().map(|stage| stage.name.as_str()).collect();
-        format!(
-            "stage(s) {} of project {} accept the tag {tag} but deploy only after approval",
-            names.join(", "),
-            project.name
-        )
+        format!("no stage of project {} accepts the tag {tag}", project.name)
     };
     Ok(Selection::None { reason })
 }

@@ -2,7 +2,7 @@
 //! and deploys what the poller finds, exactly as if the webhook had announced it.
 
 use poller::{Credentials, FoundTag, PollTarget};
-use store::{Registry, SecretPlace, Trigger, secret_columns};
+use store::{DeployStatus, Registry, SecretPlace, Trigger, secret_columns};
 
 use crate::deployer::Deployer;
 use crate::matching::PushOutcome;
@@ -24,7 +24,7 @@ impl PollTarget for Deployer {
 
     fn found(&self, found: &FoundTag) -> Result<String, String> {
         let outcome = self
-            .image_pushed(&found.reference, Trigger::Poll)
+            .image_pushed(&found.reference, Trigger::Poll, Some(&found.digest))
             .map_err(|error| error.to_string())?;
         Ok(describe(&outcome))
     }
@@ -32,12 +32,18 @@ impl PollTarget for Deployer {
 
 fn describe(outcome: &PushOutcome) -> String {
     match outcome {
-        PushOutcome::Queued(deploys) => {
-            let queued: Vec<String> = deploys
+        PushOutcome::Recorded(deploys) => {
+            let recorded: Vec<String> = deploys
                 .iter()
-                .map(|deploy| format!("deploy {} to {}", deploy.deploy_id, deploy.stage))
+                .map(|deploy| match deploy.status {
+                    DeployStatus::WaitingApproval => format!(
+                        "deploy {} to {} waits for approval",
+                        deploy.deploy_id, deploy.stage
+                    ),
+                    _ => format!("queued deploy {} to {}", deploy.deploy_id, deploy.stage),
+                })
                 .collect();
-            format!("queued {}", queued.join(", "))
+            recorded.join(", ")
         }
         PushOutcome::Ignored { reason } => format!("not deployed: {reason}"),
     }
@@ -46,25 +52,30 @@ fn describe(outcome: &PushOutcome) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::matching::QueuedDeploy;
+    use crate::matching::RecordedDeploy;
 
     #[test]
     fn outcomes_are_described_in_words() {
-        let queued = PushOutcome::Queued(vec![
-            QueuedDeploy {
+        let queued = PushOutcome::Recorded(vec![
+            RecordedDeploy {
                 deploy_id: 4,
                 project: "shop".into(),
                 stage: "dev".into(),
                 tag: "v2".into(),
+                status: DeployStatus::Queued,
             },
-            QueuedDeploy {
+            RecordedDeploy {
                 deploy_id: 5,
                 project: "shop".into(),
-                stage: "rel".into(),
+                stage: "prod".into(),
                 tag: "v2".into(),
+                status: DeployStatus::WaitingApproval,
             },
         ]);
-        assert_eq!(describe(&queued), "queued deploy 4 to dev, deploy 5 to rel");
+        assert_eq!(
+            describe(&queued),
+            "queued deploy 4 to dev, deploy 5 to prod waits for approval"
+        );
         let ignored = PushOutcome::Ignored {
             reason: "no stage accepts v2".into(),
         };

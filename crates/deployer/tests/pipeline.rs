@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use deployer::{PushOutcome, labels};
 use docker_client::{ContainerSpec, DockerClient, DockerError};
-use events::EventBody;
+use events::{Event, EventBody};
 use poller::{FoundTag, FoundWhy, ImageReference, PollTarget};
 use store::{
-    DeployStatus, InstanceStatus, NewDeploy, NewInstance, NewRegistry, NewStage, PlainSecret,
-    SecretInput, SecretPlace, Trigger,
+    Decision, DeployStatus, InstanceStatus, NewDeploy, NewInstance, NewRegistry, NewStage,
+    PlainSecret, SecretInput, SecretPlace, Trigger,
 };
 
 use support::{Bed, HEALTH_RETRIES, drain, stage};
@@ -309,7 +309,7 @@ fn the_deploys_of_different_stages_run_side_by_side() {
     let bed = Bed::new(vec![stage("dev", "*"), stage("qa", "*")]);
     bed.push("v1");
     let queued = match bed.announce("v1") {
-        PushOutcome::Queued(queued) => queued,
+        PushOutcome::Recorded(queued) => queued,
         other => panic!("expected two queued deploys, got {other:?}"),
     };
     let mut stages: Vec<&str> = queued.iter().map(|q| q.stage.as_str()).collect();
@@ -355,6 +355,7 @@ fn recovery_after_a_restart_interrupts_deploys_and_removes_half_made_containers(
             tag: "v1".into(),
             image: bed.reference("v1"),
             trigger: Trigger::Webhook,
+            digest: None,
         })
         .expect("a deploy row");
     bed.store
@@ -415,6 +416,68 @@ fn recovery_after_a_restart_interrupts_deploys_and_removes_half_made_containers(
 }
 
 #[test]
+fn a_stage_without_auto_deploy_deploys_only_what_a_person_approves() {
+    let bed = Bed::new(vec![NewStage {
+        auto_deploy: false,
+        ..stage("prod", "v*")
+    }]);
+    let events = bed.hub.subscribe(None);
+    bed.push("v1");
+
+    let waiting = bed.announce_one("v1");
+    assert_eq!(waiting.status, DeployStatus::WaitingApproval);
+    // Announced again (a webhook retry, the poller): still the one request.
+    assert_eq!(bed.announce_one("v1").deploy_id, waiting.deploy_id);
+    let requested: Vec<Event> = support::drain(&events)
+        .into_iter()
+        .filter(|event| matches!(event.body, EventBody::ApprovalRequested { .. }))
+        .collect();
+    assert_eq!(requested.len(), 1, "{requested:#?}");
+    assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
+    assert!(
+        bed.containers(&[]).is_empty(),
+        "nothing runs before approval"
+    );
+    assert_eq!(
+        bed.deploy_row(waiting.deploy_id).status,
+        DeployStatus::WaitingApproval
+    );
+
+    let approved = bed
+        .deployer
+        .decide(waiting.deploy_id, Decision::Approve)
+        .expect("the waiting deploy is approved");
+    assert_eq!(approved.status, DeployStatus::Queued);
+    bed.wait_idle();
+    assert_eq!(
+        bed.deploy_row(waiting.deploy_id).status,
+        DeployStatus::Succeeded,
+        "log:\n{}",
+        bed.log_text(waiting.deploy_id)
+    );
+    bed.assert_serving("v1");
+
+    let again = bed
+        .deployer
+        .decide(waiting.deploy_id, Decision::Reject)
+        .expect_err("a decided deploy cannot be decided again");
+    assert!(
+        again.to_string().contains("not waiting for approval"),
+        "{again}"
+    );
+
+    bed.push("v2");
+    let declined = bed.announce_one("v2");
+    let rejected = bed
+        .deployer
+        .decide(declined.deploy_id, Decision::Reject)
+        .expect("the waiting deploy is rejected");
+    assert_eq!(rejected.status, DeployStatus::Rejected);
+    assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
+    bed.assert_serving("v1");
+}
+
+#[test]
 fn pushes_nothing_accepts_are_ignored_with_the_reason() {
     let bed = Bed::new(vec![
         stage("rel", "release-*"),
@@ -438,12 +501,6 @@ fn pushes_nothing_accepts_are_ignored_with_the_reason() {
     let reason = ignored(bed.announce("v1"));
     assert!(
         reason.contains("no stage") && reason.contains("v1") && reason.contains(&bed.project),
-        "reason {reason:?}"
-    );
-
-    let reason = ignored(bed.announce("approved-1"));
-    assert!(
-        reason.contains("approval") && reason.contains("prod"),
         "reason {reason:?}"
     );
 
@@ -520,4 +577,54 @@ fn as_the_pollers_target_the_deployer_opens_credentials_and_deploys_what_is_foun
     assert_eq!(deploys[0].deploy.trigger, Trigger::Poll);
     assert_eq!(deploys[0].deploy.status, DeployStatus::Succeeded);
     bed.assert_serving("v1");
+}
+
+#[test]
+fn a_poll_find_for_a_gated_stage_waits_for_approval_with_its_digest() {
+    let gated = NewStage {
+        auto_deploy: false,
+        poll: true,
+        ..stage("prod", "v*")
+    };
+    let bed = Bed::new(vec![gated]);
+    let events = bed.hub.subscribe(None);
+    let project = bed.store.projects().unwrap().remove(0);
+    let stage = bed.store.stages_of(project.id).unwrap().remove(0);
+    let digest = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
+    let said = bed
+        .deployer
+        .found(&FoundTag {
+            project_id: project.id,
+            stage_id: stage.id,
+            reference: ImageReference::parse(&bed.reference("v7")).unwrap(),
+            digest: digest.into(),
+            why: FoundWhy::NewTag,
+        })
+        .unwrap();
+    assert!(said.ends_with(" to prod waits for approval"), "{said}");
+
+    let deploys = bed.store.recent_deploys(10).unwrap();
+    assert_eq!(deploys.len(), 1);
+    let waiting = &deploys[0].deploy;
+    assert_eq!(waiting.status, DeployStatus::WaitingApproval);
+    assert_eq!(waiting.trigger, Trigger::Poll);
+    assert_eq!(waiting.digest.as_deref(), Some(digest));
+    let requested: Vec<EventBody> = drain(&events)
+        .into_iter()
+        .map(|event| event.body)
+        .filter(|body| matches!(body, EventBody::ApprovalRequested { .. }))
+        .collect();
+    assert_eq!(
+        requested,
+        [EventBody::ApprovalRequested {
+            deploy_id: waiting.id,
+            project: project.name.clone(),
+            stage: "prod".into(),
+            tag: "v7".into(),
+            digest: Some(digest.into()),
+            trigger: "poll".into(),
+        }]
+    );
+    assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
+    assert!(bed.containers(&[]).is_empty());
 }

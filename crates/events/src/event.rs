@@ -24,6 +24,14 @@ pub enum EventBody {
         stage: String,
         tag: String,
     },
+    ApprovalRequested {
+        deploy_id: i64,
+        project: String,
+        stage: String,
+        tag: String,
+        digest: Option<String>,
+        trigger: String,
+    },
     DeployStatus {
         deploy_id: i64,
         project: String,
@@ -54,6 +62,7 @@ impl EventBody {
     pub fn name(&self) -> &'static str {
         match self {
             EventBody::DeployQueued { .. } => "deploy_queued",
+            EventBody::ApprovalRequested { .. } => "approval_requested",
             EventBody::DeployStatus { .. } => "deploy_status",
             EventBody::DeployLog { .. } => "deploy_log",
             EventBody::InstanceStatus { .. } => "instance_status",

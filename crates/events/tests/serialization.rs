@@ -47,6 +47,14 @@ fn name_matches_the_json_type_tag_for_every_kind() {
             stage: "s".into(),
             tag: "t".into(),
         },
+        EventBody::ApprovalRequested {
+            deploy_id: 1,
+            project: "p".into(),
+            stage: "s".into(),
+            tag: "t".into(),
+            digest: Some("sha256:0".into()),
+            trigger: "poll".into(),
+        },
         EventBody::DeployStatus {
             deploy_id: 1,
             project: "p".into(),
@@ -76,6 +84,7 @@ fn name_matches_the_json_type_tag_for_every_kind() {
         names,
         [
             "deploy_queued",
+            "approval_requested",
             "deploy_status",
             "deploy_log",
             "instance_status"

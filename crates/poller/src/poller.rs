@@ -15,6 +15,7 @@ use store::{Project, Stage, Store};
 use crate::poll_stage::{StageOutcome, StagePoll};
 use crate::reference::ImageName;
 use crate::registry::{ClientConfig, RegistryClient};
+use crate::status::PollStatus;
 use crate::target::PollTarget;
 
 /// Tunables of the poller.
@@ -75,6 +76,7 @@ pub struct Poller {
     config: PollerConfig,
     /// Clients by registry and credentials, kept across cycles.
     clients: Mutex<HashMap<String, RegistryClient>>,
+    status: PollStatus,
 }
 
 impl Poller {
@@ -85,7 +87,13 @@ impl Poller {
             target,
             config,
             clients: Mutex::new(HashMap::new()),
+            status: PollStatus::default(),
         }
+    }
+
+    /// The board this poller writes after every cycle; take it before [`Poller::spawn`].
+    pub fn status(&self) -> PollStatus {
+        self.status.clone()
     }
 
     /// One cycle over every stage with `poll` on.
@@ -127,7 +135,20 @@ impl Poller {
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         stages.sort_by_key(|report| report.stage_id);
+        let polled: Vec<i64> = stages.iter().map(|report| report.stage_id).collect();
+        self.status.keep_stages(&polled);
+        self.status
+            .record_cycle(&stages, self.lock_clients().values());
         PollReport { stages }
+    }
+
+    /// HTTP requests sent so far by this poller's registry clients, token requests included
+    /// (see [`RegistryClient::requests_sent`]): what polling costs, for benchmarks and logs.
+    pub fn requests_sent(&self) -> u64 {
+        self.lock_clients()
+            .values()
+            .map(RegistryClient::requests_sent)
+            .sum()
     }
 
     /// Runs a cycle now and then every `interval` (±10 %) on a thread of its own, until the

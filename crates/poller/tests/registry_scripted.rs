@@ -957,3 +957,150 @@ fn credentials_never_show_in_debug_output() {
     .unwrap();
     assert!(!format!("{client:?}").contains("s3cret-password"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The poller's status board
+
+/// Takes every find and says so.
+struct AcceptAll;
+
+impl poller::PollTarget for AcceptAll {
+    fn credentials(&self, _: &store::Registry) -> Result<Option<Credentials>, String> {
+        Ok(None)
+    }
+
+    fn found(&self, found: &poller::FoundTag) -> Result<String, String> {
+        Ok(format!("queued {}", found.reference))
+    }
+}
+
+/// A store whose projects each follow `latest` of one image, polled with digest watching.
+fn polled_store(images: &[(&str, String)]) -> (tempfile::TempDir, store::Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store::Store::open(&dir.path().join("dw.sqlite")).unwrap();
+    let projects = images
+        .iter()
+        .map(|(name, image)| store::NewProjectWithStages {
+            project: store::NewProject {
+                name: (*name).into(),
+                image: image.clone(),
+                registry_id: None,
+                port: None,
+                health_path: "/".into(),
+                health_interval_ms: 1000,
+                health_timeout_ms: 2000,
+                health_retries: 3,
+                health_start_period_ms: 0,
+                env: "{}".into(),
+                created_at: 1,
+                volumes: "[]".into(),
+                memory_bytes: None,
+                nano_cpus: None,
+            },
+            registry: None,
+            secret_env: Vec::new(),
+            stages: vec![store::NewStage {
+                name: "dev".into(),
+                tag_pattern: Some("latest".into()),
+                watch_digest: true,
+                poll: true,
+                auto_deploy: true,
+                max_instances: 1,
+                ..store::NewStage::default()
+            }],
+        })
+        .collect();
+    let config = store::NewConfiguration {
+        settings: store::NewSettings {
+            domain: "localhost".into(),
+            network: "dw-test".into(),
+            subdomain_pattern: "stage-{stage}-{project}".into(),
+            route_target: "container_name".into(),
+            poll_interval_secs: 60,
+            webhook_secret: store::SecretInput {
+                value: store::PlainSecret::new("0123456789abcdef0123"),
+                env: None,
+            },
+            npm: None,
+        },
+        registries: Vec::new(),
+        notifications: Vec::new(),
+        projects,
+    };
+    store
+        .import_configuration(&config, &|_, _| store::Sealed::from_bytes(Vec::new()))
+        .unwrap();
+    (dir, store)
+}
+
+#[test]
+fn the_status_board_shows_a_rate_limited_registry_and_a_failing_stage_beside_a_healthy_one() {
+    let limited = ScriptedRegistry::start(|_, _| {
+        Response::json(
+            429,
+            r#"{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}"#,
+        )
+        .header("Retry-After", "3600")
+        .header("RateLimit-Limit", "100;w=21600")
+        .header("RateLimit-Remaining", "0;w=21600")
+    });
+    let healthy = ScriptedRegistry::start(|_, _| {
+        manifest_ok()
+            .header("RateLimit-Limit", "100;w=21600")
+            .header("RateLimit-Remaining", "42;w=21600")
+    });
+    let (_dir, store) = polled_store(&[
+        ("limited", format!("127.0.0.1:{}/acme/app", limited.port)),
+        ("healthy", format!("127.0.0.1:{}/acme/app", healthy.port)),
+    ]);
+    let poller = poller::Poller::new(
+        store.clone(),
+        Arc::new(AcceptAll),
+        poller::PollerConfig::default(),
+    );
+    let status = poller.status();
+    assert_eq!(status.last_cycle(), None);
+    assert!(status.registries().is_empty() && status.stages().is_empty());
+
+    let started = SystemTime::now();
+    poller.poll_once();
+
+    assert!(status.last_cycle().is_some_and(|at| at >= started));
+    let registries = status.registries();
+    assert_eq!(registries.len(), 2, "{registries:#?}");
+    let limited_host = format!("127.0.0.1:{}", limited.port);
+    let limited_status = registries
+        .iter()
+        .find(|status| status.registry == limited_host)
+        .expect("the limited registry is on the board");
+    assert_eq!(limited_status.rate_limit.remaining, Some(0));
+    assert_eq!(limited_status.rate_limit.limit, Some(100));
+    assert!(
+        limited_status
+            .rate_limit
+            .is_backing_off(started + Duration::from_secs(3000)),
+        "{limited_status:#?}"
+    );
+    assert_eq!(limited_status.requests_sent, 1, "{:?}", limited.log());
+    let healthy_status = registries
+        .iter()
+        .find(|status| status.registry != limited_host)
+        .unwrap();
+    assert_eq!(healthy_status.rate_limit.remaining, Some(42));
+    assert!(!healthy_status.rate_limit.is_backing_off(SystemTime::now()));
+
+    let stages = status.stages();
+    assert_eq!(stages.len(), 2, "{stages:#?}");
+    let failing = stages
+        .iter()
+        .find(|stage| stage.label == "limited/dev")
+        .unwrap();
+    assert!(failing.failed, "{failing:#?}");
+    assert!(failing.outcome.contains("rate limit"), "{failing:#?}");
+    let fine = stages
+        .iter()
+        .find(|stage| stage.label == "healthy/dev")
+        .unwrap();
+    assert!(!fine.failed, "{fine:#?}");
+    assert!(fine.outcome.starts_with("baseline recorded"), "{fine:#?}");
+}

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use deployer::Deployer;
-use poller::{Poller, PollerConfig, PollerHandle};
+use poller::{PollStatus, Poller, PollerConfig, PollerHandle};
 use store::Store;
 
-/// Starts the poller's thread; it stops when the handle is dropped.
-pub fn start(store: &Store, deployer: &Deployer) -> Result<PollerHandle, String> {
+/// Starts the poller's thread; it stops when the handle is dropped. The board shows what it saw.
+pub fn start(store: &Store, deployer: &Deployer) -> Result<(PollerHandle, PollStatus), String> {
     let secs = store
         .settings()
         .map_err(|error| error.to_string())?
@@ -23,5 +23,6 @@ pub fn start(store: &Store, deployer: &Deployer) -> Result<PollerHandle, String>
         Arc::new(deployer.clone()),
         PollerConfig::default(),
     );
-    Ok(poller.spawn(interval))
+    let status = poller.status();
+    Ok((poller.spawn(interval), status))
 }

@@ -45,7 +45,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Ok(count) => log::warn!("{count} deploy(s) were interrupted by the last shutdown"),
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
     }
-    let poller = crate::poll::start(&store, &deployer)?;
+    let (poller, poll_status) = crate::poll::start(&store, &deployer)?;
 
     let state = api::AppState {
         store,
@@ -53,6 +53,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         hub,
         secrets,
         redactor: api::Redactor::new([webhook_secret.expose().to_string()]),
+        poll_status,
     };
     actix_web::rt::System::new()
         .block_on(run_http(state, args.listen, args.ui_dir))

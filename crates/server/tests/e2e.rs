@@ -325,6 +325,132 @@ fn tags_pushed_while_the_server_runs_are_deployed_by_the_poller_alone() {
 }
 
 #[test]
+fn a_gated_stage_deploys_only_what_is_approved_and_each_request_is_decided_once() {
+    let server = Server::start_with(Options {
+        auto_deploy: false,
+        ..Options::default()
+    });
+    server.push("v1");
+    let id = server.webhook_queued(&server.image("v1"));
+    assert_eq!(
+        server.get_data(&format!("/api/deploys/{id}"))["status"],
+        "waiting_approval"
+    );
+    // A second announcement of the same tag is the same request.
+    let again = server.webhook(&server.image("v1")).data();
+    assert_eq!(again["deploys"][0]["id"], id, "{again:#}");
+    assert_eq!(
+        again["deploys"][0]["status"], "waiting_approval",
+        "{again:#}"
+    );
+    assert!(
+        server.containers().is_empty(),
+        "nothing runs before approval"
+    );
+
+    let decide = |id: i64, verb: &str| {
+        http_post(&server.url(&format!("/api/deploys/{id}/{verb}")), None, b"")
+    };
+    let approved = decide(id, "approve");
+    assert_eq!(approved.status, 200, "{}", approved.body);
+    assert_eq!(approved.data()["status"], "queued", "{}", approved.body);
+    server.wait_for_success(id);
+    assert_eq!(
+        version_at(&address_of(&only_running_instance(&server, "v1"))),
+        "v1"
+    );
+
+    let twice = decide(id, "reject");
+    assert_eq!(twice.status, 409, "{}", twice.body);
+    assert!(
+        twice.error_envelope().contains(&format!(
+            "deploy {id} is succeeded, not waiting for approval"
+        )),
+        "{}",
+        twice.body
+    );
+
+    let declined = server.webhook_queued(&server.image("v2"));
+    let rejected = decide(declined, "reject");
+    assert_eq!(rejected.status, 200, "{}", rejected.body);
+    assert_eq!(rejected.data()["status"], "rejected", "{}", rejected.body);
+    assert!(
+        rejected.data()["finished_at"].is_string(),
+        "{}",
+        rejected.body
+    );
+    let unknown = decide(999_999, "approve");
+    assert_eq!(unknown.status, 404, "{}", unknown.body);
+    assert!(
+        unknown.error_envelope().contains("deploy 999999 not found"),
+        "{}",
+        unknown.body
+    );
+    // v1 still the one serving.
+    assert_eq!(
+        version_at(&address_of(&only_running_instance(&server, "v1"))),
+        "v1"
+    );
+}
+
+#[test]
+fn the_poller_board_shows_each_registry_and_the_last_poll_of_each_stage() {
+    let healthy = Server::start_with(Options {
+        tag_pattern: "v*".into(),
+        poll: true,
+        poll_interval: Some("1s".into()),
+        ..Options::default()
+    });
+    // Nothing listens on port 9 of the loopback address: the registry is down.
+    let down = Server::start_with(Options {
+        tag_pattern: "v*".into(),
+        poll: true,
+        poll_interval: Some("1s".into()),
+        registry: Some("127.0.0.1:9".into()),
+        ..Options::default()
+    });
+    for (server, failed) in [(&healthy, false), (&down, true)] {
+        let label = format!("{}/dev", server.project);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let board = loop {
+            let board = server.get_data("/api/poller");
+            if board["stages"]
+                .as_array()
+                .is_some_and(|stages| !stages.is_empty())
+            {
+                break board;
+            }
+            assert!(Instant::now() < deadline, "no poll on the board: {board:#}");
+            std::thread::sleep(Duration::from_millis(200));
+        };
+        assert!(board["last_cycle_at"].is_string(), "{board:#}");
+        let stage = &board["stages"][0];
+        assert_eq!(stage["stage"], label.as_str(), "{board:#}");
+        assert_eq!(stage["failed"], failed, "{board:#}");
+        let outcome = stage["outcome"].as_str().unwrap_or_default();
+        if failed {
+            assert!(outcome.starts_with("error: "), "{board:#}");
+        } else {
+            assert!(outcome.starts_with("baseline recorded"), "{board:#}");
+        }
+        let registry = &board["registries"][0];
+        let host = server.repository.split('/').next().unwrap();
+        assert_eq!(registry["registry"], host, "{board:#}");
+        assert!(
+            registry["requests_sent"].as_u64().unwrap_or(0) >= 1,
+            "{board:#}"
+        );
+        // The test registry sends no rate-limit headers: no limit is known, and no back-off.
+        assert_eq!(registry["rate_limit"]["limit"], Value::Null, "{board:#}");
+        assert_eq!(
+            registry["rate_limit"]["backing_off_until"],
+            Value::Null,
+            "{board:#}"
+        );
+    }
+}
+
+#[test]
 fn redeploying_the_same_tag_does_not_collide() {
     let server = Server::start();
     let docker_host = server.docker.clone().expect("the testbed engine");

@@ -17,6 +17,16 @@ pub enum StoreError {
         /// SQLite's explanation.
         message: String,
     },
+    /// The row is not in the state the operation needs (a deploy decided twice, say).
+    #[error("{what} is {state}, not {expected}")]
+    WrongState {
+        /// The row, such as "deploy 42".
+        what: String,
+        /// Its state now.
+        state: String,
+        /// The state the operation needs.
+        expected: String,
+    },
     /// The database file could not be opened or migrated.
     #[error("cannot open the database at {path}: {message}")]
     Open {

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use store::{
-    DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance, NewNotification,
-    NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, PollState, RegistryChanges, Sealed, SecretChange, SecretInput, SecretPlace, Store,
-    StoreError, Trigger,
+    Decision, DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance,
+    NewNotification, NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings,
+    NewStage, PlainSecret, PollState, RegistryChanges, Sealed, SecretChange, SecretInput,
+    SecretPlace, Store, StoreError, Trigger,
 };
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -123,6 +123,7 @@ fn new_deploy(store: &Store, tag: &str) -> store::Deploy {
             tag: tag.into(),
             image: format!("{}:{tag}", project.image),
             trigger: Trigger::Webhook,
+            digest: None,
         })
         .unwrap()
 }
@@ -359,6 +360,7 @@ fn foreign_keys_are_enforced_on_pooled_connections() {
             tag: "x".into(),
             image: "x".into(),
             trigger: Trigger::Manual,
+            digest: None,
         });
         assert!(
             matches!(orphan, Err(StoreError::Conflict { .. })),
@@ -635,4 +637,94 @@ fn a_registry_in_use_cannot_be_deleted() {
         store.delete_registry(999),
         Err(StoreError::NotFound { .. })
     ));
+}
+
+fn approval_request(store: &Store, tag: &str, digest: Option<&str>) -> (store::Deploy, bool) {
+    let project = store.projects().unwrap().remove(0);
+    let stage = store.stages_of(project.id).unwrap().remove(0);
+    store
+        .request_approval(&NewDeploy {
+            project_id: project.id,
+            stage_id: stage.id,
+            tag: tag.into(),
+            image: format!("{}:{tag}", project.image),
+            trigger: Trigger::Poll,
+            digest: digest.map(str::to_string),
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_tag_waits_for_approval_once_and_follows_its_newest_digest() {
+    let (_dir, store) = seeded();
+    let (first, created) = approval_request(&store, "v2", Some("sha256:aaa"));
+    assert!(created);
+    assert_eq!(first.status, DeployStatus::WaitingApproval);
+    assert_eq!(first.digest.as_deref(), Some("sha256:aaa"));
+
+    let (again, created) = approval_request(&store, "v2", Some("sha256:bbb"));
+    assert!(
+        !created,
+        "a second request for the same tag is the same request"
+    );
+    assert_eq!(again.id, first.id);
+    assert_eq!(again.digest.as_deref(), Some("sha256:bbb"));
+
+    // Without a digest (a webhook), the known one is kept.
+    let (kept, _) = approval_request(&store, "v2", None);
+    assert_eq!(kept.digest.as_deref(), Some("sha256:bbb"));
+
+    let (other, created) = approval_request(&store, "v3", None);
+    assert!(created);
+    assert_ne!(other.id, first.id);
+
+    // A restart interrupts only work in progress; waiting requests keep waiting.
+    assert!(
+        store
+            .interrupt_unfinished_deploys("restart")
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.deploy(first.id).unwrap().status,
+        DeployStatus::WaitingApproval
+    );
+}
+
+#[test]
+fn a_waiting_deploy_is_decided_once() {
+    let (_dir, store) = seeded();
+    let (approved, _) = approval_request(&store, "v2", None);
+    let (rejected, _) = approval_request(&store, "v3", None);
+
+    let queued = store.decide_deploy(approved.id, Decision::Approve).unwrap();
+    assert_eq!(queued.status, DeployStatus::Queued);
+    assert_eq!(queued.finished_at, None);
+
+    let declined = store.decide_deploy(rejected.id, Decision::Reject).unwrap();
+    assert_eq!(declined.status, DeployStatus::Rejected);
+    assert!(declined.status.is_finished());
+    assert!(declined.finished_at.is_some());
+
+    for (id, decision) in [
+        (approved.id, Decision::Reject),
+        (rejected.id, Decision::Approve),
+    ] {
+        let error = store.decide_deploy(id, decision).unwrap_err();
+        assert!(matches!(error, StoreError::WrongState { .. }), "{error:?}");
+        assert!(
+            error.to_string().ends_with("not waiting for approval"),
+            "{error}"
+        );
+    }
+    // A new request for a rejected tag is a new request, not the rejected one reopened.
+    let (fresh, created) = approval_request(&store, "v3", None);
+    assert!(created);
+    assert_ne!(fresh.id, rejected.id);
+
+    let missing = store.decide_deploy(9999, Decision::Approve).unwrap_err();
+    assert!(
+        matches!(missing, StoreError::NotFound { .. }),
+        "{missing:?}"
+    );
 }

@@ -4,7 +4,14 @@
 // `{ success, data, error }`; the helpers here unwrap it and throw an
 // `ApiError` carrying the server's own message when something goes wrong.
 
-export type DeployStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
+export type DeployStatus =
+	| 'queued'
+	| 'running'
+	| 'succeeded'
+	| 'failed'
+	| 'interrupted'
+	| 'waiting_approval'
+	| 'rejected';
 export type InstanceStatus = 'starting' | 'running' | 'stopped' | 'removed' | 'failed';
 
 /** A stage selects tags by exactly one of a glob, a regular expression or a version constraint. */
@@ -81,6 +88,8 @@ export interface QueuedDeploy {
 	project: string;
 	stage: string;
 	tag: string;
+	/** `queued`, or `waiting_approval` where the stage deploys only approved tags. */
+	status: DeployStatus;
 }
 
 export interface WebhookResult {
@@ -98,6 +107,18 @@ export interface DeployQueuedEvent {
 	project: string;
 	stage: string;
 	tag: string;
+}
+
+/** `event: approval_requested` on /api/events: a deploy waits for a person's decision. */
+export interface ApprovalRequestedEvent {
+	id: number;
+	type: 'approval_requested';
+	deploy_id: number;
+	project: string;
+	stage: string;
+	tag: string;
+	digest: string | null;
+	trigger: string;
 }
 
 /** `event: deploy_status` on /api/events. */
@@ -128,6 +149,7 @@ export interface InstanceStatusEvent {
 /** Payload type of each named event on /api/events. */
 export interface LiveEvents {
 	deploy_queued: DeployQueuedEvent;
+	approval_requested: ApprovalRequestedEvent;
 	deploy_status: DeployStatusEvent;
 	instance_status: InstanceStatusEvent;
 	deploy_log: Record<string, unknown>;
@@ -219,6 +241,11 @@ export function listDeploys(limit = 50): Promise<Deploy[]> {
 
 export function getDeploy(id: number): Promise<Deploy> {
 	return request<Deploy>(`/api/deploys/${id}`);
+}
+
+/** Approves (the deploy is queued) or rejects a deploy waiting for approval. */
+export function decideDeploy(id: number, decision: 'approve' | 'reject'): Promise<Deploy> {
+	return request<Deploy>(`/api/deploys/${id}/${decision}`, { method: 'POST' });
 }
 
 export function deployLogsUrl(id: number): string {

@@ -1,5 +1,6 @@
-//! Deploy endpoints: listing, one deploy, and its live log.
+//! Deploy endpoints: listing, one deploy, its live log, and deciding one that waits for approval.
 
+pub mod decide;
 pub mod get;
 pub mod list;
 pub mod logs;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use crypto::{Cipher, SecretKey};
-use deployer::{Deployer, DeployerConfig, PushOutcome, QueuedDeploy, Secrets, labels};
+use deployer::{Deployer, DeployerConfig, PushOutcome, RecordedDeploy, Secrets, labels};
 use docker_client::{ContainerSummary, DockerClient};
 use events::{Event, Hub, HubConfig, Next, Subscription};
 use poller::ImageReference;
@@ -268,14 +268,14 @@ impl Bed {
         let reference = ImageReference::parse(image)
             .unwrap_or_else(|err| panic!("{image} is not a reference: {err}"));
         self.deployer
-            .image_pushed(&reference, Trigger::Webhook)
+            .image_pushed(&reference, Trigger::Webhook, None)
             .unwrap_or_else(|err| panic!("image_pushed({image}) failed: {err}"))
     }
 
     /// Announces `tag` and expects exactly one deploy to be queued.
-    pub fn announce_one(&self, tag: &str) -> QueuedDeploy {
+    pub fn announce_one(&self, tag: &str) -> RecordedDeploy {
         match self.announce(tag) {
-            PushOutcome::Queued(mut queued) if queued.len() == 1 => queued.remove(0),
+            PushOutcome::Recorded(mut queued) if queued.len() == 1 => queued.remove(0),
             other => panic!("pushing {tag} should queue one deploy, got {other:?}"),
         }
     }

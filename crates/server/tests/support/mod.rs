@@ -287,6 +287,10 @@ pub struct Options {
     pub poll: bool,
     /// `settings.poll_interval`, such as `1s`; `None` leaves the default.
     pub poll_interval: Option<String>,
+    /// The stage `dev`'s `auto_deploy`; off, its deploys wait for approval.
+    pub auto_deploy: bool,
+    /// The registry `host:port` of the project's image; `None` uses the testbed's.
+    pub registry: Option<String>,
 }
 
 impl Default for Options {
@@ -296,6 +300,8 @@ impl Default for Options {
             docker_host: None,
             poll: false,
             poll_interval: None,
+            auto_deploy: true,
+            registry: None,
         }
     }
 }
@@ -360,6 +366,7 @@ impl Server {
                 try_testbed_var("DW_TEST_DOCKER_HOST"),
             ),
         };
+        let registry = options.registry.clone().unwrap_or(registry);
         let repository = format!("{registry}/{project}/app");
         let secret = format!("{:016x}{:016x}", random_u64(), random_u64());
         let mut dir = tempfile::Builder::new()
@@ -371,11 +378,13 @@ impl Server {
             .as_ref()
             .map(|interval| format!("  poll_interval: {interval}\n"))
             .unwrap_or_default();
-        let poll = if options.poll {
-            "        poll: true\n"
-        } else {
-            ""
-        };
+        let mut stage_keys = String::new();
+        if options.poll {
+            stage_keys.push_str("        poll: true\n");
+        }
+        if !options.auto_deploy {
+            stage_keys.push_str("        auto_deploy: false\n");
+        }
         let config = format!(
             r#"settings:
   network: {network}
@@ -392,7 +401,7 @@ impl Server {
     stages:
       dev:
         tag_pattern: "{pattern}"
-{poll}"#,
+{stage_keys}"#,
             pattern = options.tag_pattern
         );
         let config_path = dir.path().join("docker-watcher.yaml");

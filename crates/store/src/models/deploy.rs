@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use crate::error::{QueryContext, Result};
+use crate::error::{QueryContext, Result, StoreError};
 use crate::models::text_enum::text_enum;
 use crate::pool::{Store, now_ms};
 use crate::schema::{deploys, projects, stages};
@@ -20,6 +20,10 @@ text_enum! {
         Failed => "failed",
         /// The process stopped while the deploy was queued or running.
         Interrupted => "interrupted",
+        /// Its stage deploys only what a person approves; nobody has decided yet.
+        WaitingApproval => "waiting_approval",
+        /// A person declined it; it was never carried out.
+        Rejected => "rejected",
     }
 }
 
@@ -28,7 +32,10 @@ impl DeployStatus {
     pub fn is_finished(self) -> bool {
         matches!(
             self,
-            DeployStatus::Succeeded | DeployStatus::Failed | DeployStatus::Interrupted
+            DeployStatus::Succeeded
+                | DeployStatus::Failed
+                | DeployStatus::Interrupted
+                | DeployStatus::Rejected
         )
     }
 }
@@ -101,26 +108,85 @@ pub struct NewDeploy {
     pub image: String,
     /// See [`Deploy::trigger`].
     pub trigger: Trigger,
+    /// See [`Deploy::digest`]: known up front when the poller found the image.
+    pub digest: Option<String>,
+}
+
+/// A person's answer to a deploy that waits for approval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Carry it out: the deploy is queued.
+    Approve,
+    /// Do not: the deploy ends as rejected.
+    Reject,
 }
 
 impl Store {
     /// Records a queued deploy with a fresh short id.
     pub fn create_deploy(&self, new: &NewDeploy) -> Result<Deploy> {
-        let short_id = format!("{:08x}", rand::random::<u32>());
-        diesel::insert_into(deploys::table)
-            .values((
-                deploys::short_id.eq(short_id),
-                deploys::project_id.eq(new.project_id),
-                deploys::stage_id.eq(new.stage_id),
-                deploys::tag.eq(&new.tag),
-                deploys::image.eq(&new.image),
-                deploys::trigger.eq(new.trigger),
-                deploys::status.eq(DeployStatus::Queued),
-                deploys::created_at.eq(now_ms()),
-            ))
-            .returning(Deploy::as_returning())
-            .get_result(&mut self.conn()?)
-            .context("recording a deploy")
+        insert_deploy(&mut *self.conn()?, new, DeployStatus::Queued)
+    }
+
+    /// Records that `new` waits for a person's approval. When the stage already has a request
+    /// waiting for the same tag, that one is kept (following the newest image and digest) rather
+    /// than asking twice; the flag says whether a new request was made.
+    pub fn request_approval(&self, new: &NewDeploy) -> Result<(Deploy, bool)> {
+        let mut conn = self.conn()?;
+        conn.immediate_transaction(|conn| {
+            let waiting = deploys::table
+                .filter(deploys::stage_id.eq(new.stage_id))
+                .filter(deploys::tag.eq(&new.tag))
+                .filter(deploys::status.eq(DeployStatus::WaitingApproval))
+                .select(Deploy::as_select())
+                .first(conn)
+                .optional()
+                .context("finding a waiting approval request")?;
+            let Some(waiting) = waiting else {
+                return Ok((
+                    insert_deploy(conn, new, DeployStatus::WaitingApproval)?,
+                    true,
+                ));
+            };
+            let digest = new.digest.as_ref().or(waiting.digest.as_ref());
+            let updated = diesel::update(deploys::table.find(waiting.id))
+                .set((deploys::image.eq(&new.image), deploys::digest.eq(digest)))
+                .returning(Deploy::as_returning())
+                .get_result(conn)
+                .context("updating a waiting approval request")?;
+            Ok((updated, false))
+        })
+    }
+
+    /// Applies a person's decision to a deploy waiting for approval; any other deploy is refused
+    /// with [`StoreError::WrongState`](crate::StoreError::WrongState), so a request is decided once.
+    pub fn decide_deploy(&self, id: i64, decision: Decision) -> Result<Deploy> {
+        let mut conn = self.conn()?;
+        conn.immediate_transaction(|conn| {
+            let deploy: Deploy = deploys::table
+                .find(id)
+                .select(Deploy::as_select())
+                .first(conn)
+                .or_not_found(|| format!("deploy {id}"))?;
+            if deploy.status != DeployStatus::WaitingApproval {
+                return Err(StoreError::WrongState {
+                    what: format!("deploy {id}"),
+                    state: deploy.status.to_string(),
+                    expected: "waiting for approval".to_string(),
+                });
+            }
+            let changes = match decision {
+                Decision::Approve => (DeployStatus::Queued, None),
+                Decision::Reject => (DeployStatus::Rejected, Some(now_ms())),
+            };
+            diesel::update(deploys::table.find(id))
+                .set((
+                    deploys::status.eq(changes.0),
+                    deploys::finished_at.eq(changes.1),
+                ))
+                .returning(Deploy::as_returning())
+                .get_result(conn)
+                .context("deciding a deploy")
+        })
     }
 
     /// One deploy by id.
@@ -224,4 +290,27 @@ impl Store {
             Ok(ids)
         })
     }
+}
+
+fn insert_deploy(
+    conn: &mut SqliteConnection,
+    new: &NewDeploy,
+    status: DeployStatus,
+) -> Result<Deploy> {
+    let short_id = format!("{:08x}", rand::random::<u32>());
+    diesel::insert_into(deploys::table)
+        .values((
+            deploys::short_id.eq(short_id),
+            deploys::project_id.eq(new.project_id),
+            deploys::stage_id.eq(new.stage_id),
+            deploys::tag.eq(&new.tag),
+            deploys::image.eq(&new.image),
+            deploys::digest.eq(&new.digest),
+            deploys::trigger.eq(new.trigger),
+            deploys::status.eq(status),
+            deploys::created_at.eq(now_ms()),
+        ))
+        .returning(Deploy::as_returning())
+        .get_result(conn)
+        .context("recording a deploy")
 }
