@@ -9,7 +9,9 @@ use serde::Deserialize;
 /// What the token specification assumes when a server gives no lifetime.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(60);
 /// Tokens are replaced this long before they expire: a request started with a token that is
-/// about to lapse could reach the registry after it has.
+/// about to lapse could reach the registry after it has. Tokens that live no longer than this
+/// are replaced half-way instead: they would otherwise be stale on arrival, thrown away unused
+/// and fetched again for every request.
 pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(10);
 
 /// A token and when it stops being valid.
@@ -17,6 +19,9 @@ pub(crate) const REFRESH_MARGIN: Duration = Duration::from_secs(10);
 pub(crate) struct Token {
     pub value: String,
     pub expires_at: SystemTime,
+    /// How long before `expires_at` it is replaced: [`REFRESH_MARGIN`], or half its lifetime
+    /// when it lives no longer than that.
+    pub refresh_margin: Duration,
 }
 
 impl std::fmt::Debug for Token {
@@ -30,9 +35,9 @@ impl std::fmt::Debug for Token {
 }
 
 impl Token {
-    /// Usable at `now` for a request, keeping [`REFRESH_MARGIN`] in hand.
+    /// Usable at `now` for a request, keeping its refresh margin in hand.
     pub fn is_fresh(&self, now: SystemTime) -> bool {
-        now + REFRESH_MARGIN < self.expires_at
+        now + self.refresh_margin < self.expires_at
     }
 }
 
@@ -83,7 +88,15 @@ pub(crate) fn parse(body: &[u8], received_at: SystemTime) -> Result<Token, Token
         Some(issued) if issued + lifetime > received_at => issued + lifetime,
         _ => received_at + lifetime,
     };
-    Ok(Token { value, expires_at })
+    Ok(Token {
+        value,
+        expires_at,
+        refresh_margin: if lifetime > REFRESH_MARGIN {
+            REFRESH_MARGIN
+        } else {
+            lifetime / 2
+        },
+    })
 }
 
 /// Which token a request needs: registries issue one per realm, service and scope.
@@ -213,6 +226,7 @@ mod tests {
             Token {
                 value: "t".into(),
                 expires_at: now + Duration::from_secs(60),
+                refresh_margin: REFRESH_MARGIN,
             },
         );
         assert!(cache.get(&key, now + Duration::from_secs(49)).is_some());
@@ -227,10 +241,28 @@ mod tests {
     }
 
     #[test]
+    fn tokens_shorter_than_the_margin_are_used_for_half_their_life() {
+        // With the usual margin such a token would be stale on arrival: fetched, thrown away
+        // unused and fetched again for every request.
+        let now = at("2026-03-01T12:00:00Z");
+        let token = parse(br#"{"token":"t","expires_in":8}"#, now).unwrap();
+        assert!(token.is_fresh(now));
+        assert!(token.is_fresh(now + Duration::from_millis(3999)));
+        assert!(!token.is_fresh(now + Duration::from_secs(4)));
+        let eleven = parse(br#"{"token":"t","expires_in":11}"#, now).unwrap();
+        assert!(eleven.is_fresh(now + Duration::from_millis(999)));
+        assert!(!eleven.is_fresh(now + Duration::from_secs(1)));
+        let usual = parse(br#"{"token":"t","expires_in":300}"#, now).unwrap();
+        assert!(usual.is_fresh(now + Duration::from_secs(289)));
+        assert!(!usual.is_fresh(now + Duration::from_secs(290)));
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let token = Token {
             value: "very-secret".into(),
             expires_at: SystemTime::UNIX_EPOCH,
+            refresh_margin: REFRESH_MARGIN,
         };
         assert!(!format!("{token:?}").contains("very-secret"));
     }
