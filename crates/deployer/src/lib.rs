@@ -22,6 +22,7 @@ mod naming;
 mod pipeline;
 mod poll_target;
 mod secrets;
+mod subdomain;
 
 pub use deployer::{Deployer, DeployerConfig};
 pub use error::{DeployerError, Result};
@@ -29,3 +30,4 @@ pub use health::{HealthCheck, Probe, probe};
 pub use matching::{PushOutcome, RecordedDeploy};
 pub use naming::{container_name, labels, slug};
 pub use secrets::{Secrets, SecretsError};
+pub use subdomain::{dns_label, stage_domain, tag_domain};

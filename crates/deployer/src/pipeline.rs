@@ -254,6 +254,7 @@ impl Run<'_> {
             env: self.container_env(project)?,
             network: Some(settings.network.clone()),
             exposed_port: Some(port),
+            publish_port: false,
             cmd: None,
         };
         let id = self

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use bollard::models::{
     ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, NetworkingConfig,
+    PortBinding,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -29,6 +30,9 @@ pub struct ContainerSpec {
     pub network: Option<String>,
     /// A TCP port to declare as exposed, in addition to the image's own.
     pub exposed_port: Option<u16>,
+    /// Publish `exposed_port` on a free port of the host's loopback address (for a proxy that
+    /// runs on the host, outside Docker); see [`ContainerState::published_ports`].
+    pub publish_port: bool,
     /// Replaces the image's CMD.
     pub cmd: Option<Vec<String>>,
 }
@@ -44,6 +48,7 @@ impl std::fmt::Debug for ContainerSpec {
             .field("env", &env_names)
             .field("network", &self.network)
             .field("exposed_port", &self.exposed_port)
+            .field("publish_port", &self.publish_port)
             .field("cmd", &self.cmd)
             .finish()
     }
@@ -66,6 +71,8 @@ pub struct ContainerState {
     pub started_at: Option<String>,
     /// Network name → IPv4 address, for each network with an address.
     pub ip_addresses: BTreeMap<String, String>,
+    /// Container TCP port → the host port it is published on, for each published port.
+    pub published_ports: BTreeMap<u16, u16>,
     pub labels: BTreeMap<String, String>,
 }
 
@@ -263,6 +270,15 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         exposed_ports: spec.exposed_port.map(|port| vec![format!("{port}/tcp")]),
         host_config: Some(HostConfig {
             network_mode: spec.network.clone(),
+            port_bindings: spec.exposed_port.filter(|_| spec.publish_port).map(|port| {
+                // Loopback only: the proxy on the host reaches it, the network does not. An
+                // empty host port lets the engine pick a free one.
+                let binding = PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                };
+                HashMap::from([(format!("{port}/tcp"), Some(vec![binding]))])
+            }),
             ..Default::default()
         }),
         networking_config: spec.network.as_ref().map(|network| NetworkingConfig {
@@ -293,6 +309,12 @@ fn container_state(inspect: ContainerInspectResponse) -> ContainerState {
             .map(|status| status.to_string())
             .filter(|status| !status.is_empty()),
         started_at: state.started_at.filter(|at| !at.is_empty() && at != NEVER),
+        published_ports: inspect
+            .network_settings
+            .as_ref()
+            .and_then(|settings| settings.ports.as_ref())
+            .map(published_ports)
+            .unwrap_or_default(),
         ip_addresses: inspect
             .network_settings
             .and_then(|settings| settings.networks)
@@ -313,6 +335,21 @@ fn container_state(inspect: ContainerInspectResponse) -> ContainerState {
             .collect(),
         status,
     }
+}
+
+/// `{"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": "49153"}]}` → `{8080: 49153}`.
+fn published_ports(ports: &HashMap<String, Option<Vec<PortBinding>>>) -> BTreeMap<u16, u16> {
+    ports
+        .iter()
+        .filter_map(|(key, bindings)| {
+            let container_port = key.strip_suffix("/tcp")?.parse().ok()?;
+            let host_port = bindings
+                .iter()
+                .flatten()
+                .find_map(|binding| binding.host_port.as_deref()?.parse().ok())?;
+            Some((container_port, host_port))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -359,6 +396,44 @@ mod tests {
                 .contains_key("dw-net")
         );
         assert_eq!(body.cmd, None);
+        assert_eq!(
+            container_body(&spec).host_config.unwrap().port_bindings,
+            None,
+            "nothing is published unless asked"
+        );
+    }
+
+    #[test]
+    fn a_published_port_binds_a_free_loopback_port_and_is_read_back() {
+        let spec = ContainerSpec {
+            exposed_port: Some(8080),
+            publish_port: true,
+            ..Default::default()
+        };
+        let bindings = container_body(&spec).host_config.unwrap().port_bindings;
+        let binding = PortBinding {
+            host_ip: Some("127.0.0.1".into()),
+            host_port: Some(String::new()),
+        };
+        assert_eq!(
+            bindings,
+            Some(HashMap::from([(
+                "8080/tcp".to_owned(),
+                Some(vec![binding])
+            )]))
+        );
+        let inspected = HashMap::from([
+            (
+                "8080/tcp".to_owned(),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some("49153".into()),
+                }]),
+            ),
+            ("9000/tcp".to_owned(), None),
+            ("53/udp".to_owned(), Some(vec![])),
+        ]);
+        assert_eq!(published_ports(&inspected), BTreeMap::from([(8080, 49153)]));
     }
 
     #[test]

@@ -163,15 +163,19 @@ fn http_get(ip: IpAddr, port: u16, path: &str) -> Option<String> {
 
 /// Polls until the container's web server answers (it needs a moment after start).
 async fn probe_version(ip: IpAddr) -> String {
+    probe_version_at(ip, 8080).await
+}
+
+async fn probe_version_at(ip: IpAddr, port: u16) -> String {
     tokio::task::spawn_blocking(move || {
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
-            if let Some(body) = http_get(ip, 8080, "/version") {
+            if let Some(body) = http_get(ip, port, "/version") {
                 return body;
             }
             assert!(
                 Instant::now() < deadline,
-                "the container at {ip}:8080 never answered"
+                "the container at {ip}:{port} never answered"
             );
             std::thread::sleep(Duration::from_millis(200));
         }
@@ -375,6 +379,39 @@ async fn container_lifecycle_create_start_probe_stop_remove() {
         client.inspect_container(&id).await,
         Err(DockerError::NotFound { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_published_port_answers_on_the_loopback_address_only() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let run = run_id();
+    let cleanup = Cleanup::new(&run);
+    let mut spec = cleanup.spec("published");
+    spec.exposed_port = Some(8080);
+    spec.publish_port = true;
+    let id = client.create_container(&spec).await.unwrap();
+    client.start_container(&id).await.unwrap();
+
+    let state = client.inspect_container(&id).await.unwrap();
+    let host_port = *state
+        .published_ports
+        .get(&8080)
+        .unwrap_or_else(|| panic!("8080 is not published: {state:?}"));
+    assert_ne!(host_port, 0);
+    let loopback: IpAddr = "127.0.0.1".parse().unwrap();
+    assert_eq!(probe_version_at(loopback, host_port).await.trim(), "v1");
+
+    let unpublished = client
+        .inspect_container(
+            &client
+                .create_container(&cleanup.spec("plain"))
+                .await
+                .unwrap(),
+        )
+        .await
+        .unwrap();
+    assert!(unpublished.published_ports.is_empty(), "{unpublished:?}");
 }
 
 #[tokio::test]
