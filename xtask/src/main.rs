@@ -9,10 +9,13 @@
 //!   arguments to `cargo test`.
 //! - `demo`: deploy an image on the local Docker engine with a freshly built server, then
 //!   keep the server running (`--no-wait` stops it instead; `--listen ADDR` moves it).
+//! - `bench`: list the benchmarks; `bench NAME [options]` runs one and prints its table.
 //!
 //! xtask uses std only so that it builds in seconds on a fresh machine; arguments are
-//! parsed by hand for the same reason.
+//! parsed by hand for the same reason. The benchmarks are the exception: they need the
+//! product's crates and are built only with the `bench` feature (see [`bench`]).
 
+mod bench;
 mod demo;
 mod dist;
 mod shell;
@@ -36,7 +39,9 @@ tasks:
   test [-- <args>]     run every check CI runs; <args> go to `cargo test`
   demo [--listen ADDR] [--no-wait]
                        build and start the server, deploy a test image through the
-                       webhook, print where to look; serve until Ctrl-C";
+                       webhook, print where to look; serve until Ctrl-C
+  bench [NAME [options]]
+                       list the benchmarks, or run one and print its table";
 
 fn main() -> ExitCode {
     let args: Vec<String> = env::args().skip(1).collect();
@@ -75,6 +80,7 @@ fn run(args: &[String]) -> Result<()> {
 
         // Tasks that run the product itself.
         "demo" => demo::run(&root, &demo::Options::parse(rest)?),
+        "bench" => bench::run(&root, rest),
 
         // Everything else.
         "help" | "-h" | "--help" => {

@@ -19,10 +19,12 @@ pub fn run(root: &Path, cargo_test_args: &[String]) -> Result<()> {
         shell::run(cargo(root).args(["fmt", "--all", "--", "--check"]))
     })?;
     step("clippy", || {
+        // All features: xtask's benches are only compiled with its `bench` feature.
         shell::run(cargo(root).args([
             "clippy",
             "--workspace",
             "--all-targets",
+            "--all-features",
             "--",
             "-D",
             "warnings",

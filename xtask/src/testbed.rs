@@ -225,18 +225,51 @@ fn start_docker(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The open registry's `host:port`, for tasks that need only it: the running one, or, when none
+/// answers, the one [`ensure`] starts (bringing up the rest of the testbed and rewriting `env`,
+/// so that tests find the new port too).
+#[cfg(feature = "bench")]
+pub(crate) fn registry(root: &Path) -> Result<String> {
+    let dir = crate::target_dir(root).join("testbed").join("registry");
+    if let Ok(Some(port)) = running_registry(&dir) {
+        println!("registry: running on 127.0.0.1:{port}");
+        return Ok(format!("127.0.0.1:{port}"));
+    }
+    ensure(root)?
+        .into_iter()
+        .find(|(key, _)| *key == "DW_TEST_REGISTRY")
+        .map(|(_, value)| value)
+        .ok_or_else(|| "the testbed did not report its registry".into())
+}
+
+/// The port of the open registry in `dir` when it answers; `Err` holds the port it had
+/// recorded when that one no longer does.
+fn running_registry(dir: &Path) -> Result<Option<u16>, u16> {
+    let Some(port) = fs::read_to_string(dir.join("port"))
+        .ok()
+        .and_then(|s| s.trim().parse::<u16>().ok())
+    else {
+        return Ok(None);
+    };
+    if http_status(port, "/v2/") == Some(200) {
+        Ok(Some(port))
+    } else {
+        Err(port)
+    }
+}
+
 /// Returns the registry's `host:port`.
 fn start_registry(dir: &Path) -> Result<String> {
     let port_file = dir.join("port");
-    if let Some(port) = fs::read_to_string(&port_file)
-        .ok()
-        .and_then(|s| s.trim().parse::<u16>().ok())
-    {
-        if http_status(port, "/v2/") == Some(200) {
+    match running_registry(dir) {
+        Ok(Some(port)) => {
             println!("registry: running on 127.0.0.1:{port}");
             return Ok(format!("127.0.0.1:{port}"));
         }
-        println!("registry: nothing answers on port {port} any more, starting a new one");
+        Ok(None) => {}
+        Err(port) => {
+            println!("registry: nothing answers on port {port} any more, starting a new one")
+        }
     }
     // Only a registry known to answer gets a port file.
     let _ = fs::remove_file(&port_file);

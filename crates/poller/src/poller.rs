@@ -142,15 +142,6 @@ impl Poller {
         PollReport { stages }
     }
 
-    /// HTTP requests sent so far by this poller's registry clients, token requests included
-    /// (see [`RegistryClient::requests_sent`]): what polling costs, for benchmarks and logs.
-    pub fn requests_sent(&self) -> u64 {
-        self.lock_clients()
-            .values()
-            .map(RegistryClient::requests_sent)
-            .sum()
-    }
-
     /// Runs a cycle now and then every `interval` (±10 %) on a thread of its own, until the
     /// handle is dropped.
     pub fn spawn(self, interval: Duration) -> PollerHandle {
