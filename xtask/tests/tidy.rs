@@ -20,7 +20,9 @@ fn allowed_dependencies() -> BTreeMap<&'static str, &'static [&'static str]> {
         ("crypto", leaf),
         ("store", leaf),
         ("docker-client", leaf),
-        ("npm-client", leaf),
+        // The NPM test double serves NPM's API from its own code: it knows no workspace crate.
+        ("npm-double", leaf),
+        ("npm-client", &["npm-double"][..]),
         ("poller", &["store", "events"][..]),
         (
             "deployer",
@@ -28,6 +30,7 @@ fn allowed_dependencies() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "poller",
                 "docker-client",
                 "npm-client",
+                "npm-double",
                 "store",
                 "crypto",
                 "events",
@@ -46,6 +49,7 @@ fn allowed_dependencies() -> BTreeMap<&'static str, &'static [&'static str]> {
                 "poller",
                 "docker-client",
                 "npm-client",
+                "npm-double",
                 "store",
                 "crypto",
                 "events",
@@ -53,6 +57,10 @@ fn allowed_dependencies() -> BTreeMap<&'static str, &'static [&'static str]> {
         ),
     ])
 }
+
+/// Crates that exist for tests only: every crate may list them in `[dev-dependencies]` (as
+/// [`allowed_dependencies`] permits), none anywhere else, so they never reach the product.
+const TEST_ONLY_CRATES: &[&str] = &["npm-double"];
 
 /// The workspace crates named in one manifest's `[dependencies]` and `[dev-dependencies]` tables.
 fn workspace_dependencies(manifest: &str, crate_names: &[&str]) -> Vec<String> {
@@ -110,6 +118,97 @@ fn crates_depend_downward_only() {
         violations.is_empty(),
         "dependency rule broken:\n{}",
         violations.join("\n")
+    );
+}
+
+/// Each dependency a manifest declares, with the table that declares it: `dependencies`,
+/// `dev-dependencies`, `build-dependencies`, or the same under `target.'cfg(…)'.`. Both the
+/// `name = …` form and the `[dependencies.name]` table form are found.
+fn dependencies_by_table(manifest: &str) -> Vec<(String, String)> {
+    let kinds = ["dev-dependencies", "build-dependencies", "dependencies"];
+    let mut res = Vec::new();
+    let mut table: Option<String> = None;
+    for line in manifest.lines() {
+        let line = line.trim();
+        if let Some(header) = line.strip_prefix('[') {
+            let header = header.trim_end_matches(']').trim();
+            table = None;
+            for kind in kinds {
+                if header == kind || header.ends_with(&format!(".{kind}")) {
+                    table = Some(header.to_owned());
+                    break;
+                }
+                if let Some(name) = header
+                    .split_once(&format!("{kind}."))
+                    .map(|(_, name)| name)
+                    .filter(|name| !name.contains('.'))
+                {
+                    res.push((
+                        header[..header.len() - name.len() - 1].to_owned(),
+                        name.to_owned(),
+                    ));
+                    break;
+                }
+            }
+            continue;
+        }
+        let Some(table) = &table else {
+            continue;
+        };
+        let key = line.split(['=', '.']).next().unwrap_or("").trim();
+        if !key.is_empty() && !key.starts_with('#') {
+            res.push((table.clone(), key.to_owned()));
+        }
+    }
+    res
+}
+
+#[test]
+fn test_only_crates_are_dev_dependencies_only() {
+    let mut manifests: Vec<PathBuf> = fs::read_dir(workspace_root().join("crates"))
+        .unwrap()
+        .flatten()
+        .map(|entry| entry.path().join("Cargo.toml"))
+        .collect();
+    manifests.push(workspace_root().join("xtask").join("Cargo.toml"));
+    let mut violations = Vec::new();
+    for path in &manifests {
+        let manifest =
+            fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (table, dependency) in dependencies_by_table(&manifest) {
+            let dev = table == "dev-dependencies" || table.ends_with(".dev-dependencies");
+            if TEST_ONLY_CRATES.contains(&dependency.as_str()) && !dev {
+                violations.push(format!(
+                    "{}: [{table}] names {dependency}, a crate for tests only: \
+                     use it from [dev-dependencies]",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(
+        violations.is_empty(),
+        "test-only crate outside [dev-dependencies]:\n{}",
+        violations.join("\n")
+    );
+}
+
+#[test]
+fn dependency_tables_are_read_in_both_forms() {
+    let manifest = "[package]\nname = \"x\"\n\n[dependencies]\nnpm-double.workspace = true\n\
+                    serde = { workspace = true }\n\n[dev-dependencies]\nnpm-double = { path = \"../d\" }\n\n\
+                    [target.'cfg(unix)'.dependencies]\nlibc = \"0.2\"\n\n[build-dependencies.npm-double]\n\
+                    workspace = true\n";
+    assert_eq!(
+        dependencies_by_table(manifest),
+        [
+            ("dependencies", "npm-double"),
+            ("dependencies", "serde"),
+            ("dev-dependencies", "npm-double"),
+            ("target.'cfg(unix)'.dependencies", "libc"),
+            ("build-dependencies", "npm-double"),
+        ]
+        .map(|(table, name)| (table.to_owned(), name.to_owned()))
     );
 }
 
