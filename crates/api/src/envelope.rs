@@ -82,6 +82,11 @@ impl From<deployer::DeployerError> for ApiError {
     fn from(error: deployer::DeployerError) -> ApiError {
         match error {
             deployer::DeployerError::Store(error) => error.into(),
+            // Docker or the proxy said no: their reason helps the caller, and holds no secret.
+            error
+            @ (deployer::DeployerError::Docker { .. } | deployer::DeployerError::Route(_)) => {
+                ApiError::Upstream(error.to_string())
+            }
             other => ApiError::internal("deployer", other),
         }
     }

@@ -11,6 +11,7 @@ mod deploys;
 mod envelope;
 mod events;
 mod health;
+mod instances;
 mod poller;
 mod projects;
 mod redact;
@@ -66,6 +67,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     "/deploys/{id}/reject",
                     web::post().to(deploys::decide::reject),
                 )
+                .route("/instances/{id}", web::delete().to(instances::remove))
                 .route("/events", web::get().to(events::stream))
                 .route("/poller", web::get().to(poller::status))
                 .route("/registries", web::get().to(registries::list::list))

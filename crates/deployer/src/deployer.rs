@@ -2,7 +2,7 @@
 //! on a worker thread, with a bound on how many stages deploy at once.
 
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
 
 use docker_client::DockerClient;
@@ -13,6 +13,7 @@ use store::{Decision, NewDeploy, Store, Trigger};
 use crate::error::{DeployerError, Result};
 use crate::matching::{self, PushOutcome, RecordedDeploy, Selection};
 use crate::pipeline;
+use crate::routing::Router;
 use crate::secrets::Secrets;
 
 /// Tunables of the deployer.
@@ -43,6 +44,17 @@ pub(crate) struct Context {
     /// Docker calls are async; deploy workers are plain threads that wait on this runtime.
     pub(crate) runtime: tokio::runtime::Handle,
     pub(crate) config: DeployerConfig,
+    /// The proxy that gives instances their domains; none: instances are reached by address.
+    pub(crate) router: RwLock<Option<Arc<dyn Router>>>,
+}
+
+impl Context {
+    pub(crate) fn router(&self) -> Option<Arc<dyn Router>> {
+        self.router
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
 }
 
 /// Queued deploy ids per stage, and which stages have a worker.
@@ -100,6 +112,7 @@ impl Deployer {
             secrets,
             runtime: runtime.handle().clone(),
             config,
+            router: RwLock::new(None),
         };
         Ok(Deployer {
             inner: Arc::new(Inner {
@@ -182,6 +195,17 @@ impl Deployer {
         Ok(PushOutcome::Recorded(recorded))
     }
 
+    /// Sets the proxy that routes each stage's domain to its instance (`None`: no routing;
+    /// instances are reached at their container address). Deploys that start afterwards use it.
+    pub fn set_router(&self, router: Option<Arc<dyn Router>>) {
+        *self
+            .inner
+            .context
+            .router
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = router;
+    }
+
     /// Applies a person's decision to a deploy waiting for approval: approved, it joins its stage's
     /// queue; rejected, it ends. A deploy that is not waiting is refused (it was decided already).
     pub fn decide(&self, deploy_id: i64, decision: Decision) -> Result<store::Deploy> {
@@ -231,6 +255,10 @@ impl Deployer {
             }
         }
         Ok(interrupted.len())
+    }
+
+    pub(crate) fn context(&self) -> &Context {
+        &self.inner.context
     }
 
     /// Opens stored secrets (for the poller's registry credentials).

@@ -9,6 +9,17 @@ pub enum DeployerError {
     /// The runtime that talks to Docker could not be started.
     #[error("cannot start the deployer's runtime: {0}")]
     Runtime(#[source] std::io::Error),
+    /// Docker refused an action on an instance.
+    #[error("{action} failed: {message}")]
+    Docker {
+        /// What was being done, such as "removing container dw-shop-dev-v1-0a1b2c3d".
+        action: String,
+        /// Docker's reason.
+        message: String,
+    },
+    /// The proxy refused to take a route away.
+    #[error(transparent)]
+    Route(#[from] crate::routing::RouteError),
 }
 
 /// The deployer's result type.

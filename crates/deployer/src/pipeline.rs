@@ -16,6 +16,8 @@ use crate::error::Failure;
 use crate::health::{self, HealthCheck, Probe};
 use crate::journal::Journal;
 use crate::naming::{self, labels};
+use crate::routing::Route;
+use crate::subdomain;
 
 /// How many of a failed container's last log lines go into the deploy log.
 const FAILED_CONTAINER_LOG_LINES: usize = 20;
@@ -110,7 +112,8 @@ impl Run<'_> {
         let port = self.container_port(&project, &image)?;
         self.create_and_start(&project, &settings, &image, port)?;
         let address = self.wait_until_healthy(&project, &settings, port)?;
-        self.promote(&address)?;
+        let domain = self.route(&settings, port)?;
+        self.promote(&address, domain.as_deref())?;
         self.replace_previous_instances();
         Ok(())
     }
@@ -254,7 +257,7 @@ impl Run<'_> {
             env: self.container_env(project)?,
             network: Some(settings.network.clone()),
             exposed_port: Some(port),
-            publish_port: false,
+            publish_port: RouteTarget::of(settings) == RouteTarget::PublishedPort,
             cmd: None,
         };
         let id = self
@@ -381,10 +384,64 @@ impl Run<'_> {
         }
     }
 
-    fn promote(&mut self, address: &str) -> Result<(), Failure> {
+    /// Points the stage's domain at the new container, when a proxy is configured; returns the
+    /// domain. Until this succeeds the proxy still sends the stage's traffic to the old instance.
+    fn route(&self, settings: &Settings, port: u16) -> Result<Option<String>, Failure> {
+        let Some(router) = self.ctx.router() else {
+            return Ok(None);
+        };
+        let stage = self.ctx.store.stage(self.view.deploy.stage_id)?;
+        let domain = subdomain::stage_domain(
+            &settings.subdomain_pattern,
+            &settings.domain,
+            &self.view.project,
+            &self.view.stage,
+            stage.subdomain.as_deref(),
+        );
+        let container = self.container.clone().unwrap_or_default();
+        let state = self.inspect(&container)?;
+        let (forward_host, forward_port) = match RouteTarget::of(settings) {
+            RouteTarget::ContainerName => (state.name.clone(), port),
+            RouteTarget::ContainerIp => {
+                let ip = state.ip_addresses.get(&settings.network).ok_or_else(|| {
+                    Failure::new(format!(
+                        "the container has no address on the network {}",
+                        settings.network
+                    ))
+                })?;
+                (ip.clone(), port)
+            }
+            RouteTarget::PublishedPort => {
+                let published = state.published_ports.get(&port).ok_or_else(|| {
+                    Failure::new(format!("the container's port {port} was not published"))
+                })?;
+                ("127.0.0.1".to_string(), *published)
+            }
+        };
+        let route = Route {
+            domain: domain.clone(),
+            forward_host,
+            forward_port,
+            owner: format!("{}/{}", self.view.project, self.view.stage),
+        };
+        self.journal.line(format!(
+            "routing {} to {}:{}",
+            route.domain, route.forward_host, route.forward_port
+        ));
+        let said = router
+            .point(&route)
+            .map_err(|error| Failure::new(format!("routing failed: {error}")))?;
+        self.journal.line(format!("routed: {said}"));
+        Ok(Some(domain))
+    }
+
+    fn promote(&mut self, address: &str, domain: Option<&str>) -> Result<(), Failure> {
         let Some(instance_id) = self.instance_id else {
             return Err(Failure::new("no instance was recorded"));
         };
+        if let Some(domain) = domain {
+            self.ctx.store.set_instance_domain(instance_id, domain)?;
+        }
         let instance = self.ctx.store.mark_instance_running(instance_id, address)?;
         self.journal.instance(&instance);
         self.journal.line(format!(
@@ -471,6 +528,28 @@ impl Run<'_> {
                 .set_instance_status(instance_id, InstanceStatus::Removed)
         {
             log::error!("instance {instance_id}: cannot mark removed: {error}");
+        }
+    }
+}
+
+/// Where a proxy forwards a domain to (the settings' `route_target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum RouteTarget {
+    /// The container's name: the proxy runs in Docker on the shared network (the default).
+    ContainerName,
+    /// The container's address on the shared network.
+    ContainerIp,
+    /// A port published on the host's loopback address: the proxy runs on the host.
+    PublishedPort,
+}
+
+impl RouteTarget {
+    fn of(settings: &Settings) -> RouteTarget {
+        match settings.route_target.as_str() {
+            "container_ip" => RouteTarget::ContainerIp,
+            "published_port" => RouteTarget::PublishedPort,
+            // Configuration is checked before it is stored; anything else is the default.
+            _ => RouteTarget::ContainerName,
         }
     }
 }

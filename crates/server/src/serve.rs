@@ -3,10 +3,11 @@
 //! shutdown.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use actix_web::{App, HttpServer, middleware, web};
-use deployer::{Deployer, DeployerConfig};
+use deployer::{Deployer, DeployerConfig, NpmRouter};
 use docker_client::DockerClient;
 use events::{Hub, HubConfig};
 
@@ -44,6 +45,18 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Ok(0) => {}
         Ok(count) => log::warn!("{count} deploy(s) were interrupted by the last shutdown"),
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
+    }
+    match NpmRouter::from_settings(&settings, &secrets)? {
+        Some(router) => {
+            log::info!(
+                "routing each stage's domain through Nginx Proxy Manager at {}",
+                router.npm()
+            );
+            deployer.set_router(Some(Arc::new(router)));
+        }
+        None => log::info!(
+            "no Nginx Proxy Manager configured: instances are reached at their container address"
+        ),
     }
     let (poller, poll_status) = crate::poll::start(&store, &deployer)?;
 

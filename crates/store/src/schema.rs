@@ -116,6 +116,7 @@ diesel::table! {
         status -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
+        domain -> Nullable<Text>,
     }
 }
 

@@ -47,6 +47,8 @@ export interface Instance {
 	status: InstanceStatus;
 	container_name: string;
 	address: string | null;
+	/** The domain the proxy routes to it, when routing is configured. */
+	domain: string | null;
 	digest: string | null;
 	deploy_id: number;
 	created_at: string;

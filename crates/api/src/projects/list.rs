@@ -41,6 +41,8 @@ struct InstanceOut {
     status: &'static str,
     container_name: String,
     address: Option<String>,
+    /// The domain the proxy routes to it, when routing is configured.
+    domain: Option<String>,
     digest: Option<String>,
     deploy_id: i64,
     created_at: String,
@@ -80,6 +82,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
                     status: view.instance.status.as_str(),
                     container_name: view.instance.container_name,
                     address: view.instance.address,
+                    domain: view.instance.domain,
                     digest: view.instance.digest,
                     deploy_id: view.instance.deploy_id,
                     created_at: rfc3339(view.instance.created_at),

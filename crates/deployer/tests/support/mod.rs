@@ -7,6 +7,9 @@
 //! test passed or not. A missing service fails the test with a message saying how to start it;
 //! nothing is skipped.
 
+// Each test binary uses its own part of this module.
+#![allow(dead_code)]
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Command;
@@ -175,6 +178,17 @@ impl Bed {
 
     /// A bed whose deployer talks to `docker`; the bed still inspects the real engine.
     pub fn with_docker(stages: Vec<NewStage>, docker: DockerClient) -> Bed {
+        Bed::build(stages, docker, "container_ip")
+    }
+
+    /// A bed whose settings route to instances by `route_target` (`container_ip`,
+    /// `container_name` or `published_port`).
+    pub fn with_route_target(stages: Vec<NewStage>, route_target: &str) -> Bed {
+        let docker = DockerClient::new(None).expect("DOCKER_HOST is usable");
+        Bed::build(stages, docker, route_target)
+    }
+
+    fn build(stages: Vec<NewStage>, docker: DockerClient, route_target: &str) -> Bed {
         let run = run_id();
         let project = format!("dep-{run}");
         let repo = format!("{}/deployer-{run}/app", registry());
@@ -184,7 +198,7 @@ impl Bed {
         let secrets = Secrets::new(Cipher::new(SecretKey::generate()));
         store
             .import_configuration(
-                &configuration(&project, &repo, &network, stages),
+                &configuration(&project, &repo, &network, stages, route_target),
                 &|place, value| secrets.seal(place, value),
             )
             .expect("the test configuration imports");
@@ -427,6 +441,7 @@ fn configuration(
     repo: &str,
     network: &str,
     stages: Vec<NewStage>,
+    route_target: &str,
 ) -> NewConfiguration {
     let now = store::now_ms();
     NewConfiguration {
@@ -434,7 +449,7 @@ fn configuration(
             domain: "test.invalid".into(),
             network: network.to_owned(),
             subdomain_pattern: "{stage}-{project}".into(),
-            route_target: "container_ip".into(),
+            route_target: route_target.into(),
             poll_interval_secs: 60,
             webhook_secret: SecretInput {
                 value: PlainSecret::new("not-a-secret-0123456789"),

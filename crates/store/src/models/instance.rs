@@ -51,6 +51,8 @@ pub struct Instance {
     pub created_at: i64,
     /// Last change.
     pub updated_at: i64,
+    /// The domain a proxy routes to it, once routed.
+    pub domain: Option<String>,
 }
 
 /// An instance with its stage's name.
@@ -125,6 +127,27 @@ impl Store {
             .returning(Instance::as_returning())
             .get_result(&mut self.conn()?)
             .or_not_found(|| format!("instance {id}"))
+    }
+
+    /// One instance by id.
+    pub fn instance(&self, id: i64) -> Result<Instance> {
+        instances::table
+            .find(id)
+            .select(Instance::as_select())
+            .first(&mut self.conn()?)
+            .or_not_found(|| format!("instance {id}"))
+    }
+
+    /// Records the domain a proxy now routes to the instance.
+    pub fn set_instance_domain(&self, id: i64, domain: &str) -> Result<()> {
+        diesel::update(instances::table.find(id))
+            .set((
+                instances::domain.eq(domain),
+                instances::updated_at.eq(now_ms()),
+            ))
+            .execute(&mut self.conn()?)
+            .context("recording an instance's domain")?;
+        Ok(())
     }
 
     /// Changes an instance's status.

@@ -1,0 +1,194 @@
+//! Routing through Nginx Proxy Manager, proved on a real nginx: the NPM test double (NPM itself
+//! cannot run here) writes one server block per proxy host and reloads a real nginx, so these
+//! tests send requests with the stage's domain as `Host` and see which version answers.
+
+mod support;
+
+use std::sync::Arc;
+
+use deployer::{META_MARKER, NpmHostOptions, NpmRouter};
+use npm_client::{ForwardScheme, NewProxyHost, NpmClient, NpmConfig};
+use npm_double::{ADMIN_EMAIL, ADMIN_PASSWORD, NpmDouble};
+use serde_json::Value;
+use store::DeployStatus;
+use support::{Bed, stage};
+
+/// A bed whose deployer routes through `npm`.
+fn routed_bed(npm: &NpmDouble, route_target: &str) -> Bed {
+    let bed = Bed::with_route_target(vec![stage("dev", "*")], route_target);
+    let client = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .expect("the double's address is valid");
+    let router = NpmRouter::new(client, NpmHostOptions::default());
+    bed.deployer.set_router(Some(Arc::new(router)));
+    bed
+}
+
+/// The stage's domain, as the test settings make it (`{stage}-{project}` on `test.invalid`).
+fn dev_domain(bed: &Bed) -> String {
+    format!("dev-{}.test.invalid", bed.project)
+}
+
+/// What nginx answers for `GET /version` with the domain as `Host`.
+fn through_nginx(npm: &NpmDouble, domain: &str) -> (u16, String) {
+    let answer = npm
+        .get_through_nginx(domain, "/version")
+        .unwrap_or_else(|err| panic!("nginx does not answer for {domain}: {err}"));
+    (answer.status, answer.body.trim().to_string())
+}
+
+fn hosts_for(npm: &NpmDouble, domain: &str) -> Vec<Value> {
+    npm.proxy_hosts()
+        .into_iter()
+        .filter(|host| {
+            host["domain_names"]
+                .as_array()
+                .is_some_and(|names| names.iter().any(|name| name == domain))
+        })
+        .collect()
+}
+
+#[test]
+fn each_deploy_points_the_stage_domain_at_the_new_version_and_removal_takes_it_away() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    assert_eq!(through_nginx(&npm, &domain).0, 404, "nothing is routed yet");
+
+    let first = bed.deploy_ok("v1");
+    assert_eq!(through_nginx(&npm, &domain), (200, "v1".into()));
+    let instance = bed.assert_serving("v1");
+    assert_eq!(instance.domain.as_deref(), Some(domain.as_str()));
+    let hosts = hosts_for(&npm, &domain);
+    assert_eq!(hosts.len(), 1, "{hosts:#?}");
+    assert_eq!(
+        hosts[0]["meta"][META_MARKER],
+        format!("{}/dev", bed.project),
+        "our hosts are marked as ours: {hosts:#?}"
+    );
+    assert!(
+        bed.log_text(first.id)
+            .contains(&format!("routing {domain} to ")),
+        "{}",
+        bed.log_text(first.id)
+    );
+
+    bed.deploy_ok("v2");
+    assert_eq!(through_nginx(&npm, &domain), (200, "v2".into()));
+    let hosts = hosts_for(&npm, &domain);
+    assert_eq!(hosts.len(), 1, "the same host is repointed: {hosts:#?}");
+    let serving = bed.assert_serving("v2");
+
+    let done = bed
+        .deployer
+        .remove_instance(serving.id)
+        .expect("the instance is removed");
+    assert!(
+        done.iter()
+            .any(|line| line.starts_with("deleted NPM proxy host")),
+        "{done:?}"
+    );
+    assert_eq!(through_nginx(&npm, &domain).0, 404, "the route is gone");
+    assert!(hosts_for(&npm, &domain).is_empty());
+    assert!(bed.live_instances().is_empty());
+    assert!(bed.containers(&[]).is_empty(), "{:#?}", bed.containers(&[]));
+    let again = bed.deployer.remove_instance(serving.id).unwrap_err();
+    assert!(again.to_string().contains("not live"), "{again}");
+}
+
+#[test]
+fn a_published_port_is_routed_through_the_host_address() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "published_port");
+    let domain = dev_domain(&bed);
+    bed.deploy_ok("v1");
+    assert_eq!(through_nginx(&npm, &domain), (200, "v1".into()));
+    let host = &hosts_for(&npm, &domain)[0];
+    assert_eq!(host["forward_host"], "127.0.0.1", "{host:#?}");
+}
+
+#[test]
+fn a_domain_someone_else_routes_is_never_taken_over() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    let theirs = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .unwrap()
+    .create_proxy_host(&NewProxyHost::new(
+        [domain.clone()],
+        ForwardScheme::Http,
+        "192.0.2.10",
+        9999,
+    ))
+    .expect("a host made by hand");
+
+    let deploy = bed.deploy("v1");
+    assert_eq!(deploy.status, DeployStatus::Failed);
+    let reason = deploy.reason.unwrap_or_default();
+    assert!(
+        reason.contains(&domain) && reason.contains("did not make"),
+        "{reason}"
+    );
+    assert!(
+        bed.containers(&[]).is_empty(),
+        "the new container is removed"
+    );
+    let hosts = hosts_for(&npm, &domain);
+    assert_eq!(hosts.len(), 1);
+    assert_eq!(hosts[0]["id"], theirs.id.0);
+    assert_eq!(hosts[0]["forward_host"], "192.0.2.10", "left untouched");
+}
+
+#[test]
+fn npm_down_fails_the_deploy_and_the_old_version_keeps_its_route() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    bed.deploy_ok("v1");
+
+    npm.go_down();
+    let deploy = bed.deploy("v2");
+    assert_eq!(deploy.status, DeployStatus::Failed);
+    let reason = deploy.reason.unwrap_or_default();
+    assert!(reason.contains("proxy cannot be used"), "{reason}");
+    bed.assert_serving("v1");
+    assert_eq!(
+        bed.containers(&[]).len(),
+        1,
+        "the new container is removed: {:#?}",
+        bed.containers(&[])
+    );
+    assert_eq!(
+        through_nginx(&npm, &domain),
+        (200, "v1".into()),
+        "nginx keeps serving the old version"
+    );
+    npm.come_back();
+}
+
+#[test]
+fn a_token_npm_calls_expired_when_a_deploy_routes_is_renewed_by_logging_in_again() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    bed.deploy_ok("v1");
+    assert_eq!(npm.logins(), 1);
+
+    npm.expire_tokens();
+    bed.deploy_ok("v2");
+    assert_eq!(
+        npm.logins(),
+        2,
+        "one new login after NPM said the token expired"
+    );
+    assert_eq!(through_nginx(&npm, &domain), (200, "v2".into()));
+}
