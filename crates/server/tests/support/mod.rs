@@ -260,6 +260,15 @@ pub fn http_get(url: &str) -> Reply {
     into_reply(response, &format!("GET {url}"))
 }
 
+/// `DELETE url`.
+pub fn http_delete(url: &str) -> Reply {
+    let response = agent()
+        .delete(url)
+        .call()
+        .unwrap_or_else(|error| panic!("DELETE {url} failed: {error}"));
+    into_reply(response, &format!("DELETE {url}"))
+}
+
 /// `POST url` with this body and, when given, this Content-Type (none at all otherwise).
 pub fn http_post(url: &str, content_type: Option<&str>, body: &[u8]) -> Reply {
     let mut request = agent().post(url);
@@ -291,6 +300,12 @@ pub struct Options {
     pub auto_deploy: bool,
     /// The registry `host:port` of the project's image; `None` uses the testbed's.
     pub registry: Option<String>,
+    /// `settings.npm` as (url, identity, password); `None` configures no NPM.
+    pub npm: Option<(String, String, String)>,
+    /// `settings.route_target`; `None` leaves the default.
+    pub route_target: Option<String>,
+    /// `RUST_LOG` of the server.
+    pub rust_log: String,
 }
 
 impl Default for Options {
@@ -302,6 +317,9 @@ impl Default for Options {
             poll_interval: None,
             auto_deploy: true,
             registry: None,
+            npm: None,
+            route_target: None,
+            rust_log: "info".into(),
         }
     }
 }
@@ -378,6 +396,15 @@ impl Server {
             .as_ref()
             .map(|interval| format!("  poll_interval: {interval}\n"))
             .unwrap_or_default();
+        let mut settings_keys = String::new();
+        if let Some((url, identity, password)) = &options.npm {
+            settings_keys.push_str(&format!(
+                "  domain: test.invalid\n  npm:\n    url: {url}\n    identity: {identity}\n    password: {password}\n"
+            ));
+        }
+        if let Some(target) = &options.route_target {
+            settings_keys.push_str(&format!("  route_target: {target}\n"));
+        }
         let mut stage_keys = String::new();
         if options.poll {
             stage_keys.push_str("        poll: true\n");
@@ -389,7 +416,7 @@ impl Server {
             r#"settings:
   network: {network}
   webhook_secret: {secret}
-{poll_interval}projects:
+{poll_interval}{settings_keys}projects:
   {project}:
     image: {repository}
     port: 8080
@@ -416,7 +443,7 @@ impl Server {
         loop {
             attempt += 1;
             let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-            let child = spawn(dir.path(), &config_path, addr, &engine);
+            let child = spawn(dir.path(), &config_path, addr, &engine, &options.rust_log);
             let mut server = Server {
                 base: format!("http://{addr}"),
                 addr,
@@ -631,7 +658,7 @@ impl Server {
     }
 }
 
-fn spawn(dir: &Path, config: &Path, addr: SocketAddr, engine: &str) -> Child {
+fn spawn(dir: &Path, config: &Path, addr: SocketAddr, engine: &str, rust_log: &str) -> Child {
     let stdout = std::fs::File::create(dir.join("stdout.log")).expect("create stdout.log");
     let stderr = std::fs::File::create(dir.join("stderr.log")).expect("create stderr.log");
     Command::new(env!("CARGO_BIN_EXE_docker-watcher"))
@@ -645,7 +672,7 @@ fn spawn(dir: &Path, config: &Path, addr: SocketAddr, engine: &str) -> Child {
         .arg("--docker-host")
         .arg(engine)
         .current_dir(dir)
-        .env("RUST_LOG", "info")
+        .env("RUST_LOG", rust_log)
         .env_remove("DW_CONFIG")
         .env_remove("DW_DATA_DIR")
         .env_remove("DW_LISTEN")
