@@ -10,7 +10,7 @@ use deployer::{META_MARKER, NpmHostOptions, NpmRouter};
 use npm_client::{ForwardScheme, NewProxyHost, NpmClient, NpmConfig};
 use npm_double::{ADMIN_EMAIL, ADMIN_PASSWORD, NpmDouble};
 use serde_json::Value;
-use store::DeployStatus;
+use store::{DeployStatus, NewStage};
 use support::{Bed, stage};
 
 /// A bed whose deployer routes through `npm`.
@@ -191,4 +191,94 @@ fn a_token_npm_calls_expired_when_a_deploy_routes_is_renewed_by_logging_in_again
         "one new login after NPM said the token expired"
     );
     assert_eq!(through_nginx(&npm, &domain), (200, "v2".into()));
+}
+
+#[test]
+fn the_npm_settings_reach_the_host_and_a_custom_subdomain_is_used() {
+    let npm = NpmDouble::start();
+    let custom = NewStage {
+        subdomain: Some("Shop".into()),
+        ..stage("prod", "*")
+    };
+    let bed = Bed::with_route_target(vec![custom], "container_ip");
+    let client = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .unwrap();
+    let options = NpmHostOptions {
+        certificate_id: None,
+        ssl_forced: false,
+        allow_websocket_upgrade: true,
+        access_list_id: None,
+    };
+    bed.deployer
+        .set_router(Some(Arc::new(NpmRouter::new(client, options))));
+    bed.deploy_ok("v1");
+    let domain = "shop.test.invalid";
+    assert_eq!(through_nginx(&npm, domain), (200, "v1".into()));
+    let host = &hosts_for(&npm, domain)[0];
+    assert_eq!(host["allow_websocket_upgrade"], true, "{host:#?}");
+    assert_eq!(host["forward_scheme"], "http", "{host:#?}");
+    assert!(
+        npm.nginx_config_of(host["id"].as_u64().unwrap())
+            .is_some_and(|config| config.contains("Upgrade")),
+        "websocket upgrades pass through"
+    );
+}
+
+#[test]
+fn a_repoint_nginx_refuses_is_rolled_back_and_fails_the_deploy() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    bed.deploy_ok("v1");
+    let before = hosts_for(&npm, &domain)[0].clone();
+
+    // Someone adds configuration nginx cannot read to our host in NPM's UI.
+    let client = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .unwrap();
+    let id = npm_client::ProxyHostId(before["id"].as_u64().unwrap());
+    client
+        .update_proxy_host(
+            id,
+            &npm_client::ProxyHostPatch {
+                advanced_config: Some("proxy_read_timeout forever;".into()),
+                ..Default::default()
+            },
+        )
+        .expect("NPM takes the change and reports nginx's refusal in meta");
+
+    let deploy = bed.deploy("v2");
+    assert_eq!(deploy.status, DeployStatus::Failed);
+    let reason = deploy.reason.unwrap_or_default();
+    assert!(reason.contains("offline"), "{reason}");
+    let after = &hosts_for(&npm, &domain)[0];
+    assert_eq!(after["forward_host"], before["forward_host"], "rolled back");
+    assert_eq!(after["forward_port"], before["forward_port"]);
+    bed.assert_serving("v1");
+}
+
+#[test]
+fn by_default_npm_forwards_to_the_container_name_on_the_shared_network() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_name");
+    let domain = dev_domain(&bed);
+    let deploy = bed.deploy_ok("v1");
+    let instance = bed.assert_serving("v1");
+    let host = &hosts_for(&npm, &domain)[0];
+    assert_eq!(
+        host["forward_host"],
+        instance.container_name.as_str(),
+        "{host:#?}"
+    );
+    assert_eq!(host["forward_port"], 8080, "{host:#?}");
+    assert!(bed.log_text(deploy.id).contains(&instance.container_name));
 }
