@@ -7,10 +7,12 @@
 //! Does not own: pulling images or running containers (that is `docker-client` and
 //! `deployer`), nor which images a project watches (that is configuration in `store`).
 
+mod checks;
 mod poll_stage;
 mod poller;
 pub mod reference;
 pub mod registry;
+mod snapshot;
 mod status;
 pub mod tag_rule;
 pub mod tag_select;

@@ -9,6 +9,9 @@
 //!
 //! The target deploys a found image to every stage of the project that accepts it, so when
 //! several polled stages of one project find the same image in a cycle, it is handed over once.
+//!
+//! A baseline or a find is saved at once. Nothing new changes only the time of the check, which
+//! the poller records for all such stages at the end of the cycle (see `checks`).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -67,31 +70,26 @@ pub(crate) struct StagePoll<'a> {
     pub client: &'a RegistryClient,
     pub name: &'a ImageName,
     pub stage: &'a Stage,
+    /// The stage's poll state as the cycle read it at its start; `None` before its first poll.
+    pub state: Option<&'a PollState>,
     /// What the target said about each image handed over this cycle, by project and image.
     pub handed_over: &'a Mutex<HashMap<String, String>>,
 }
 
 impl StagePoll<'_> {
+    /// Polls the stage. [`StageOutcome::NothingNew`] writes nothing: the caller records the
+    /// time of the check.
     pub(crate) fn run(&self) -> Result<StageOutcome, String> {
-        let state = self
-            .store
-            .poll_state(self.stage.id)
-            .map_err(|error| error.to_string())?;
-        let Some(state) = state else {
+        let Some(state) = self.state else {
             return match plain_tag(self.stage) {
                 Some(tag) => self.baseline_of_tag(tag),
                 None => self.baseline_of_rule(),
             };
         };
-        let outcome = match plain_tag(self.stage) {
-            Some(tag) => self.watch_tag(tag, &state)?,
-            None => self.newer_tag(&state)?,
-        };
-        if outcome == StageOutcome::NothingNew {
-            // Only the time of the check changes.
-            self.save(state.last_tag, state.last_digest)?;
+        match plain_tag(self.stage) {
+            Some(tag) => self.watch_tag(tag, state),
+            None => self.newer_tag(state),
         }
-        Ok(outcome)
     }
 
     fn repository(&self) -> &str {

@@ -1,7 +1,10 @@
 //! The poller: the fallback detector for registries that cannot call the webhook. Every cycle
 //! it polls each stage with `poll` on (several at once, up to a bound), through one
 //! [`RegistryClient`] per registry kept across cycles so tokens stay cached, and hands what is
-//! new to its [`PollTarget`]. One stage's failure never stops the others.
+//! new to its [`PollTarget`]. One stage's failure never stops the others. The store is read
+//! once at the start of a cycle ([`Snapshot`]), and the stages that found nothing new have their
+//! check recorded together at its end ([`record_checks`]), so a quiet cycle costs little more
+//! than its registry requests.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -12,9 +15,11 @@ use std::time::Duration;
 
 use store::{Project, Stage, Store};
 
+use crate::checks::record_checks;
 use crate::poll_stage::{StageOutcome, StagePoll};
 use crate::reference::ImageName;
 use crate::registry::{ClientConfig, RegistryClient};
+use crate::snapshot::Snapshot;
 use crate::status::PollStatus;
 use crate::target::PollTarget;
 
@@ -105,6 +110,7 @@ impl Poller {
                 return PollReport::default();
             }
         };
+        let snapshot = Snapshot::read(&self.store, &stages);
         let next = Mutex::new(stages.iter());
         let handed_over = Mutex::new(HashMap::new());
         let reports = Mutex::new(Vec::with_capacity(stages.len()));
@@ -121,7 +127,7 @@ impl Poller {
                             Err(poisoned) => poisoned.into_inner().next(),
                         };
                         let Some(stage) = stage else { return };
-                        let report = self.poll_stage(stage, &handed_over);
+                        let report = self.poll_stage(stage, &snapshot, &handed_over);
                         log_report(&report);
                         reports
                             .lock()
@@ -135,6 +141,7 @@ impl Poller {
             .into_inner()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         stages.sort_by_key(|report| report.stage_id);
+        record_checks(&self.store, &mut stages);
         let polled: Vec<i64> = stages.iter().map(|report| report.stage_id).collect();
         self.status.keep_stages(&polled);
         self.status
@@ -173,25 +180,26 @@ impl Poller {
     fn poll_stage(
         &self,
         stage: &Stage,
+        snapshot: &Snapshot,
         handed_over: &Mutex<HashMap<String, String>>,
     ) -> StageReport {
-        let project = self.store.project(stage.project_id);
+        let project = snapshot.project(stage.project_id);
         let label = match &project {
             Ok(project) => format!("{}/{}", project.name, stage.name),
             Err(_) => format!("stage {}", stage.id),
         };
         let outcome = project
-            .map_err(|error| error.to_string())
             .and_then(|project| {
                 let name = ImageName::parse(&project.image)
                     .map_err(|error| format!("unusable image name: {error}"))?;
-                let client = self.client_for(&project, &name)?;
+                let client = self.client_for(project, &name, snapshot)?;
                 StagePoll {
                     store: &self.store,
                     target: self.target.as_ref(),
                     client: &client,
                     name: &name,
                     stage,
+                    state: snapshot.poll_state(stage.id)?,
                     handed_over,
                 }
                 .run()
@@ -207,13 +215,18 @@ impl Poller {
     /// The client for a project's image: its stored registry's (with its URL's scheme and its
     /// credentials) when that registry serves the image's host, else one for the image's host,
     /// still with the registry's credentials when there are any.
-    fn client_for(&self, project: &Project, name: &ImageName) -> Result<RegistryClient, String> {
+    fn client_for(
+        &self,
+        project: &Project,
+        name: &ImageName,
+        snapshot: &Snapshot,
+    ) -> Result<RegistryClient, String> {
         let registry = match project.registry_id {
-            Some(id) => Some(self.store.registry(id).map_err(|error| error.to_string())?),
+            Some(id) => Some(snapshot.registry(id)?),
             None => None,
         };
         // The sealed password is part of the key, so a changed password gets a new client.
-        let key = match &registry {
+        let key = match registry {
             Some(registry) => format!(
                 "{}|{}|{}|{:?}|{:?}",
                 name.registry(),
@@ -224,16 +237,19 @@ impl Poller {
             ),
             None => name.registry().to_string(),
         };
-        if let Some(client) = self.lock_clients().get(&key) {
+        // Held until the new client is in: stages starting together would otherwise each make
+        // one, asking for the credentials and fetching tokens once per client, and the counts
+        // of all but the one kept would be lost. Making a client sends no request.
+        let mut clients = self.lock_clients();
+        if let Some(client) = clients.get(&key) {
             return Ok(client.clone());
         }
-        let credentials = match &registry {
+        let credentials = match registry {
             Some(registry) => self.target.credentials(registry)?,
             None => None,
         };
         let config = self.config.client.clone();
         let own = registry
-            .as_ref()
             .and_then(|registry| {
                 RegistryClient::new(&registry.url, credentials.clone(), config.clone()).ok()
             })
@@ -243,7 +259,7 @@ impl Poller {
             None => RegistryClient::for_host(name.registry(), credentials, config)
                 .map_err(|error| error.to_string())?,
         };
-        self.lock_clients().insert(key, client.clone());
+        clients.insert(key, client.clone());
         Ok(client)
     }
 

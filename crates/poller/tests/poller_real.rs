@@ -448,3 +448,70 @@ fn an_image_two_polled_stages_of_a_project_find_is_handed_over_once() {
     }
     assert_eq!(target.found().len(), 1, "the target deploys to both stages");
 }
+
+#[test]
+fn a_cycle_that_finds_nothing_new_still_records_the_check_of_every_stage() {
+    let image = fresh_image();
+    push(&image, "v1", "v1");
+    push(&image, "v1", "latest");
+    let other = fresh_image();
+    push(&other, "v2", "v2");
+    let mut edge = stage("edge", "latest", true);
+    edge.watch_digest = true;
+    let (_dir, store) = store_with(
+        Vec::new(),
+        vec![
+            project(
+                "app",
+                &image,
+                None,
+                vec![
+                    stage("dev", "v*", true),
+                    edge,
+                    // Follows one tag without watching its digest: no request once it is seen.
+                    stage("pinned", "v1", true),
+                    stage("quiet", "v*", false),
+                ],
+            ),
+            project("other", &other, None, vec![stage("dev", "v*", true)]),
+        ],
+    );
+    let polled = [
+        stage_id(&store, "app", "dev"),
+        stage_id(&store, "app", "edge"),
+        stage_id(&store, "app", "pinned"),
+        stage_id(&store, "other", "dev"),
+    ];
+    let quiet = stage_id(&store, "app", "quiet");
+    let target = Arc::new(Recorder::default());
+    let poller = poller(&store, &target);
+    poller.poll_once();
+    let baselines: Vec<_> = polled
+        .iter()
+        .map(|&stage| store.poll_state(stage).unwrap().unwrap())
+        .collect();
+
+    for _ in 0..2 {
+        // Check times are in milliseconds: make sure the next one differs.
+        std::thread::sleep(Duration::from_millis(5));
+        let before: Vec<_> = polled
+            .iter()
+            .map(|&stage| store.poll_state(stage).unwrap().unwrap())
+            .collect();
+        let report = poller.poll_once();
+        for ((&stage, before), baseline) in polled.iter().zip(&before).zip(&baselines) {
+            assert_eq!(outcome(&report, stage), &StageOutcome::NothingNew);
+            let after = store.poll_state(stage).unwrap().unwrap();
+            assert!(
+                after.checked_at > before.checked_at,
+                "stage {stage}: checked at {:?}, then {:?}",
+                before.checked_at,
+                after.checked_at
+            );
+            assert_eq!(after.last_tag, baseline.last_tag, "stage {stage}");
+            assert_eq!(after.last_digest, baseline.last_digest, "stage {stage}");
+        }
+    }
+    assert_eq!(store.poll_state(quiet).unwrap(), None, "never touched");
+    assert!(target.found().is_empty());
+}

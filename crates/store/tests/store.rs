@@ -350,6 +350,86 @@ fn poll_state_is_absent_until_saved_then_replaced_whole() {
 }
 
 #[test]
+fn poll_states_of_several_stages_are_read_at_once() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    let stages = store.stages_of(project.id).unwrap();
+    let (dev, prod) = (stages[0].id, stages[1].id);
+    assert!(store.poll_states_of(&[dev, prod]).unwrap().is_empty());
+    let state = |stage_id, tag: &str, checked_at| PollState {
+        stage_id,
+        last_tag: Some(tag.into()),
+        last_digest: Some(format!("sha256:{tag}")),
+        checked_at: Some(checked_at),
+    };
+    store.save_poll_state(&state(dev, "dev-1", 10)).unwrap();
+    store.save_poll_state(&state(prod, "1.0.0", 20)).unwrap();
+
+    let states = store.poll_states_of(&[dev, prod, 999]).unwrap();
+    assert_eq!(states.len(), 2, "{states:?}");
+    assert_eq!(states[&dev], state(dev, "dev-1", 10));
+    assert_eq!(states[&prod], state(prod, "1.0.0", 20));
+    assert_eq!(
+        store
+            .poll_states_of(&[prod])
+            .unwrap()
+            .keys()
+            .collect::<Vec<_>>(),
+        [&prod],
+        "only the stages asked for"
+    );
+    assert!(store.poll_states_of(&[]).unwrap().is_empty());
+    // More ids than one statement binds: dev comes last, in a later slice.
+    let many: Vec<i64> = (10_000..11_200).chain([dev]).collect();
+    let states = store.poll_states_of(&many).unwrap();
+    assert_eq!(states.keys().collect::<Vec<_>>(), [&dev]);
+}
+
+#[test]
+fn touching_poll_states_changes_only_the_check_time_of_the_stages_given() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    let stages = store.stages_of(project.id).unwrap();
+    let (dev, prod) = (stages[0].id, stages[1].id);
+    let dev_state = PollState {
+        stage_id: dev,
+        last_tag: Some("dev-1".into()),
+        last_digest: Some("sha256:aaa".into()),
+        checked_at: Some(10),
+    };
+    let prod_state = PollState {
+        stage_id: prod,
+        last_tag: Some("1.0.0".into()),
+        last_digest: None,
+        checked_at: Some(20),
+    };
+    store.save_poll_state(&dev_state).unwrap();
+    store.save_poll_state(&prod_state).unwrap();
+
+    // A stage without a poll state (999) is skipped, not created.
+    store.touch_poll_states(&[dev, 999], 500).unwrap();
+    assert_eq!(
+        store.poll_state(dev).unwrap(),
+        Some(PollState {
+            checked_at: Some(500),
+            ..dev_state.clone()
+        })
+    );
+    assert_eq!(store.poll_state(prod).unwrap(), Some(prod_state.clone()));
+    assert_eq!(store.poll_state(999).unwrap(), None);
+
+    store.touch_poll_states(&[], 600).unwrap();
+    assert_eq!(store.poll_state(prod).unwrap(), Some(prod_state.clone()));
+    // More ids than one statement binds, all in the one transaction.
+    let many: Vec<i64> = (10_000..11_200).chain([dev, prod]).collect();
+    store.touch_poll_states(&many, 700).unwrap();
+    let states = store.poll_states_of(&[dev, prod]).unwrap();
+    assert_eq!(states[&dev].checked_at, Some(700));
+    assert_eq!(states[&prod].checked_at, Some(700));
+    assert_eq!(states[&prod].last_tag, prod_state.last_tag);
+    assert_eq!(states[&dev].last_digest, dev_state.last_digest);
+}
+#[test]
 fn foreign_keys_are_enforced_on_pooled_connections() {
     let (_dir, store) = seeded();
     // Several calls so more than one pooled connection is used.
