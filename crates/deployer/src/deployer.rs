@@ -266,6 +266,32 @@ impl Deployer {
         &self.inner.context.secrets
     }
 
+    /// Ends deploys a newer request for their stage replaced before they ran.
+    fn skip_superseded(&self, superseded: &[i64], newest: i64) {
+        let context = &self.inner.context;
+        for &deploy_id in superseded {
+            let reason = format!("superseded by deploy {newest}, a newer request for the stage");
+            if let Err(error) =
+                context
+                    .store
+                    .finish_deploy(deploy_id, store::DeployStatus::Skipped, Some(&reason))
+            {
+                log::error!("deploy {deploy_id}: cannot record it as skipped: {error}");
+                continue;
+            }
+            if let Ok(view) = context.store.deploy_view(deploy_id) {
+                context.hub.publish(EventBody::DeployStatus {
+                    deploy_id,
+                    project: view.project,
+                    stage: view.stage,
+                    tag: view.deploy.tag,
+                    status: store::DeployStatus::Skipped.to_string(),
+                    reason: Some(reason),
+                });
+            }
+        }
+    }
+
     /// Waits until no deploy is queued or running, at most `timeout`. True when idle.
     pub fn wait_idle(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
@@ -311,12 +337,14 @@ impl Deployer {
         }
     }
 
-    /// Runs one stage's queued deploys in order until the queue is empty.
+    /// Runs one stage's queued deploys until the queue is empty. Requests that piled up while the
+    /// stage was busy collapse to the newest: only it runs, the older ones are skipped.
     fn work_stage(&self, stage_id: i64) {
         loop {
-            let Some(deploy_id) = self.next_deploy(stage_id) else {
+            let Some((deploy_id, superseded)) = self.next_deploy(stage_id) else {
                 return;
             };
+            self.skip_superseded(&superseded, deploy_id);
             let context = &self.inner.context;
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 pipeline::run(context, deploy_id)
@@ -335,9 +363,9 @@ impl Deployer {
         }
     }
 
-    /// Takes the stage's next deploy once a parallel slot is free; None (and the stage goes idle)
-    /// when its queue is empty.
-    fn next_deploy(&self, stage_id: i64) -> Option<i64> {
+    /// Takes the stage's newest queued deploy, and the older ones it supersedes, once a parallel
+    /// slot is free; None (and the stage goes idle) when its queue is empty.
+    fn next_deploy(&self, stage_id: i64) -> Option<(i64, Vec<i64>)> {
         let mut queues = self.lock();
         loop {
             let waiting = queues
@@ -351,11 +379,15 @@ impl Deployer {
                 return None;
             }
             if queues.running < self.inner.context.config.max_parallel_deploys.max(1) {
-                queues.running += 1;
-                return queues
+                let mut queued: Vec<i64> = queues
                     .pending
                     .get_mut(&stage_id)
-                    .and_then(VecDeque::pop_front);
+                    .map(|queue| queue.drain(..).collect())
+                    .unwrap_or_default();
+                // Not empty: `waiting` said so.
+                let newest = queued.pop()?;
+                queues.running += 1;
+                return Some((newest, queued));
             }
             queues = match self.inner.changed.wait(queues) {
                 Ok(guard) => guard,

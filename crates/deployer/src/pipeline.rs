@@ -51,12 +51,16 @@ pub(crate) fn run(ctx: &Context, deploy_id: i64) {
     };
     let outcome = run.steps();
     let (status, reason) = match outcome {
-        Ok(()) => {
+        Ok(Done::Deployed) => {
             journal.line(format!(
                 "deploy succeeded in {:.1}s",
                 started.elapsed().as_secs_f64()
             ));
             (DeployStatus::Succeeded, None)
+        }
+        Ok(Done::AlreadyRunning(why)) => {
+            journal.line(format!("nothing to do: {why}"));
+            (DeployStatus::Skipped, Some(why))
         }
         Err(Failure(reason)) => {
             journal.line(format!("deploy failed: {reason}"));
@@ -71,6 +75,14 @@ pub(crate) fn run(ctx: &Context, deploy_id: i64) {
         log::error!("deploy {deploy_id}: cannot record its outcome: {error}");
     }
     journal.status(status, reason.as_deref());
+}
+
+/// How a deploy that did not fail ended.
+enum Done {
+    /// A new instance serves.
+    Deployed,
+    /// The stage already runs this tag and digest; why, in words.
+    AlreadyRunning(String),
 }
 
 /// The state of one deploy in progress: what it has made so far, so a failure can undo it.
@@ -93,7 +105,7 @@ impl Run<'_> {
         self.ctx.runtime.block_on(future)
     }
 
-    fn steps(&mut self) -> Result<(), Failure> {
+    fn steps(&mut self) -> Result<Done, Failure> {
         let project = self.ctx.store.project(self.view.deploy.project_id)?;
         let settings = self.ctx.store.settings()?;
         let reference = ImageReference::parse(&self.view.deploy.image)
@@ -109,13 +121,42 @@ impl Run<'_> {
 
         let auth = self.registry_auth(&project, &reference)?;
         let image = self.pull(&reference, auth.as_ref())?;
+        if let Some(why) = self.already_running(image.digest.as_deref())? {
+            return Ok(Done::AlreadyRunning(why));
+        }
         let port = self.container_port(&project, &image)?;
         self.create_and_start(&project, &settings, &image, port)?;
         let address = self.wait_until_healthy(&project, &settings, port)?;
         let domain = self.route(&settings, port)?;
         self.promote(&address, domain.as_deref())?;
         self.replace_previous_instances();
-        Ok(())
+        Ok(Done::Deployed)
+    }
+
+    /// Why this deploy has nothing to do: a running instance of the stage already runs this tag
+    /// with this digest (a webhook sent twice, a webhook and the poller for one push). Without a
+    /// digest nothing can be compared, so the deploy goes ahead.
+    fn already_running(&self, digest: Option<&str>) -> Result<Option<String>, Failure> {
+        let Some(digest) = digest else {
+            return Ok(None);
+        };
+        let deploy = &self.view.deploy;
+        let running = self
+            .ctx
+            .store
+            .live_instances_of_stage(deploy.stage_id)?
+            .into_iter()
+            .find(|instance| {
+                instance.status == InstanceStatus::Running
+                    && instance.tag == deploy.tag
+                    && instance.digest.as_deref() == Some(digest)
+            });
+        Ok(running.map(|instance| {
+            format!(
+                "{} already runs {} with digest {digest}",
+                instance.container_name, deploy.tag
+            )
+        }))
     }
 
     /// Pulls the image and returns the reference to create the container from (by digest when known).

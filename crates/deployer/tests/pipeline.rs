@@ -628,3 +628,39 @@ fn a_poll_find_for_a_gated_stage_waits_for_approval_with_its_digest() {
     assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
     assert!(bed.containers(&[]).is_empty());
 }
+
+#[test]
+fn requests_that_pile_up_for_a_busy_stage_collapse_to_the_newest() {
+    let bed = Bed::new(dev_only());
+    bed.push("v1");
+    bed.push("v2");
+    let first = bed.announce_one("v1");
+    // While the first runs (pulling, starting, health-checking), three more arrive.
+    let piled: Vec<i64> = ["v2", "v1", "v2"]
+        .iter()
+        .map(|tag| bed.announce_one(tag).deploy_id)
+        .collect();
+    bed.wait_idle();
+
+    let newest = *piled.last().unwrap();
+    assert_eq!(bed.deploy_row(newest).status, DeployStatus::Succeeded);
+    for &older in &piled[..piled.len() - 1] {
+        let row = bed.deploy_row(older);
+        assert_eq!(row.status, DeployStatus::Skipped, "{row:#?}");
+        assert_eq!(
+            row.reason.as_deref(),
+            Some(format!("superseded by deploy {newest}, a newer request for the stage").as_str())
+        );
+        assert!(bed.containers_of_deploy(older).is_empty());
+    }
+    // The first one was either already running (and finished) or superseded too.
+    let first = bed.deploy_row(first.deploy_id);
+    assert!(
+        matches!(
+            first.status,
+            DeployStatus::Succeeded | DeployStatus::Skipped
+        ),
+        "{first:#?}"
+    );
+    bed.assert_serving("v2");
+}

@@ -451,23 +451,32 @@ fn the_poller_board_shows_each_registry_and_the_last_poll_of_each_stage() {
 }
 
 #[test]
-fn redeploying_the_same_tag_does_not_collide() {
+fn a_moved_tag_redeploys_without_colliding_and_an_unchanged_one_is_skipped() {
     let server = Server::start();
     let docker_host = server.docker.clone().expect("the testbed engine");
-    server.push("v1");
-    let first = server.webhook_queued(&server.image("v1"));
-    let second = server.webhook_queued(&server.image("v1"));
-    assert_ne!(first, second);
+    server.push_as("v1", "moving");
+    let first = server.webhook_queued(&server.image("moving"));
     server.wait_for_success(first);
-    server.wait_for_success(second);
-
     let first_name = container_created_by(&server, first);
+
+    // The same tag and digest again (a webhook sent twice): nothing to do.
+    let again = server.webhook_queued(&server.image("moving"));
+    let skipped = server.wait_for_deploy(again, DEPLOY_TIMEOUT);
+    assert_eq!(skipped["status"], "skipped", "{skipped:#}");
+    let reason = skipped["reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("already runs moving"), "{skipped:#}");
+    assert_eq!(server.containers(), [first_name.clone()]);
+
+    // The tag moves to another image: a new deploy with a container name of its own.
+    server.push_as("v2", "moving");
+    let second = server.webhook_queued(&server.image("moving"));
+    server.wait_for_success(second);
     let second_name = container_created_by(&server, second);
     assert_ne!(
         first_name, second_name,
         "two deploys of one tag must not share a container name"
     );
-    let instance = only_running_instance(&server, "v1");
+    let instance = only_running_instance(&server, "moving");
     assert_eq!(instance["deploy_id"], second);
     assert_eq!(container_name_of(&instance), second_name);
     assert!(
@@ -475,7 +484,7 @@ fn redeploying_the_same_tag_does_not_collide() {
         "the first deploy's container {first_name} was not replaced"
     );
     assert_eq!(server.containers(), [second_name]);
-    assert_eq!(version_at(&address_of(&instance)), "v1");
+    assert_eq!(version_at(&address_of(&instance)), "v2");
 }
 
 #[test]

@@ -11,7 +11,8 @@ export type DeployStatus =
 	| 'failed'
 	| 'interrupted'
 	| 'waiting_approval'
-	| 'rejected';
+	| 'rejected'
+	| 'skipped';
 export type InstanceStatus = 'starting' | 'running' | 'stopped' | 'removed' | 'failed';
 
 /** A stage selects tags by exactly one of a glob, a regular expression or a version constraint. */

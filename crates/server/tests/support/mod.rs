@@ -306,6 +306,8 @@ pub struct Options {
     pub route_target: Option<String>,
     /// `RUST_LOG` of the server.
     pub rust_log: String,
+    /// More stages beside `dev`, as (name, tag glob), deploying automatically.
+    pub more_stages: Vec<(String, String)>,
 }
 
 impl Default for Options {
@@ -320,6 +322,7 @@ impl Default for Options {
             npm: None,
             route_target: None,
             rust_log: "info".into(),
+            more_stages: Vec::new(),
         }
     }
 }
@@ -411,6 +414,11 @@ impl Server {
         }
         if !options.auto_deploy {
             stage_keys.push_str("        auto_deploy: false\n");
+        }
+        for (name, pattern) in &options.more_stages {
+            stage_keys.push_str(&format!(
+                "      {name}:\n        tag_pattern: \"{pattern}\"\n"
+            ));
         }
         let config = format!(
             r#"settings:
@@ -576,8 +584,14 @@ impl Server {
     /// Tags the testbed image `tag` into this fixture's repository and pushes it; returns the
     /// digest the registry reported.
     pub fn push(&self, tag: &str) -> String {
+        self.push_as(tag, tag)
+    }
+
+    /// Pushes the testbed image `source_tag` under this fixture's `tag` (a tag moving to another
+    /// image); returns the pushed digest.
+    pub fn push_as(&self, source_tag: &str, tag: &str) -> String {
         let host = self.docker.as_deref().expect("a Docker engine");
-        let source = format!("{}:{tag}", testbed_var("DW_TEST_IMAGE"));
+        let source = format!("{}:{source_tag}", testbed_var("DW_TEST_IMAGE"));
         let target = self.image(tag);
         self.pushed.lock().unwrap().push(target.clone());
         docker(host, &["tag", &source, &target]);
@@ -597,7 +611,10 @@ impl Server {
         loop {
             let deploy = self.get_data(&format!("/api/deploys/{id}"));
             let status = deploy["status"].as_str().unwrap_or_default();
-            if matches!(status, "succeeded" | "failed" | "interrupted") {
+            if matches!(
+                status,
+                "succeeded" | "failed" | "interrupted" | "rejected" | "skipped"
+            ) {
                 return deploy;
             }
             assert!(

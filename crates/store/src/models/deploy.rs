@@ -24,6 +24,9 @@ text_enum! {
         WaitingApproval => "waiting_approval",
         /// A person declined it; it was never carried out.
         Rejected => "rejected",
+        /// Nothing to do: a newer request for the stage replaced it while it waited, or the
+        /// stage already runs this tag and digest. The reason says which.
+        Skipped => "skipped",
     }
 }
 
@@ -36,6 +39,7 @@ impl DeployStatus {
                 | DeployStatus::Failed
                 | DeployStatus::Interrupted
                 | DeployStatus::Rejected
+                | DeployStatus::Skipped
         )
     }
 }
