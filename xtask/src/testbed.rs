@@ -42,47 +42,75 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// Local repository holding the test images; nothing can be pulled, so they are built here.
 const IMAGE: &str = "dw-testbed/app";
 
-/// One tag of [`IMAGE`]: whether it answers `/healthz`, and the `CMD` it runs.
+/// One tag of [`IMAGE`]: whether it answers `/healthz`, the `CMD` it runs and its
+/// `HEALTHCHECK` line (empty for none).
 struct TestImage {
     tag: &'static str,
     healthy: bool,
     cmd: &'static str,
+    healthcheck: &'static str,
 }
 
 /// The tags of [`IMAGE`]: `unhealthy` serves but its `/healthz` stays 404, `crashing` exits
-/// with code 3 right after it starts, having written a line to stderr.
+/// with code 3 right after it starts, having written a line to stderr. `healthcheck` serves
+/// like v1 with a Docker HEALTHCHECK that passes; `sick` serves too, but its HEALTHCHECK fails,
+/// printing `database unreachable`. The others have no HEALTHCHECK.
 const TAGS: &[TestImage] = &[
     TestImage {
         tag: "v1",
         healthy: true,
         cmd: SERVE,
+        healthcheck: "",
     },
     TestImage {
         tag: "v2",
         healthy: true,
         cmd: SERVE,
+        healthcheck: "",
     },
     TestImage {
         tag: "unhealthy",
         healthy: false,
         cmd: SERVE,
+        healthcheck: "",
     },
     TestImage {
         tag: "crashing",
         healthy: false,
         cmd: CRASH,
+        healthcheck: "",
+    },
+    TestImage {
+        tag: "healthcheck",
+        healthy: true,
+        cmd: SERVE,
+        healthcheck: HEALTHCHECK_PASSES,
+    },
+    TestImage {
+        tag: "sick",
+        healthy: true,
+        cmd: SERVE,
+        healthcheck: HEALTHCHECK_FAILS,
     },
 ];
 
 /// A tiny web server: `/version` returns the tag, `/healthz` returns `ok` when present.
-/// `{cmd}` is replaced by the image's `CMD`.
+/// `{cmd}` is replaced by the image's `CMD`, `{healthcheck}` by its `HEALTHCHECK` line.
 const DOCKERFILE: &str = r#"FROM scratch
 COPY busybox /bin/busybox
 RUN ["/bin/busybox", "--install", "-s", "/bin"]
 COPY www /www
 EXPOSE 8080
+{healthcheck}
 CMD {cmd}
 "#;
+
+/// Asks the server for `/healthz` every second (not the engine's default 30 s, so tests wait
+/// seconds): healthy after the first run once the server answers.
+const HEALTHCHECK_PASSES: &str = r#"HEALTHCHECK --interval=1s --timeout=2s --retries=3 CMD ["wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/healthz"]"#;
+
+/// Fails every second, saying why; unhealthy after two runs.
+const HEALTHCHECK_FAILS: &str = r#"HEALTHCHECK --interval=1s --timeout=2s --retries=2 CMD ["sh", "-c", "echo database unreachable; exit 1"]"#;
 
 /// Serves `/www` on port 8080.
 const SERVE: &str = r#"["httpd", "-f", "-p", "8080", "-h", "/www"]"#;
@@ -679,7 +707,9 @@ fn write_context(context: &Path, image: &TestImage) -> Result<()> {
     create_dir(&www)?;
     write_file(
         &context.join("Dockerfile"),
-        &DOCKERFILE.replace("{cmd}", image.cmd),
+        &DOCKERFILE
+            .replace("{cmd}", image.cmd)
+            .replace("{healthcheck}", image.healthcheck),
     )?;
     fs::copy(BUSYBOX, context.join("busybox"))
         .map_err(|err| format!("copying {BUSYBOX} into {}: {err}", context.display()))?;

@@ -83,10 +83,12 @@ impl From<deployer::DeployerError> for ApiError {
         match error {
             deployer::DeployerError::Store(error) => error.into(),
             // Docker or the proxy said no: their reason helps the caller, and holds no secret.
-            error
-            @ (deployer::DeployerError::Docker { .. } | deployer::DeployerError::Route(_)) => {
-                ApiError::Upstream(error.to_string())
-            }
+            error @ (deployer::DeployerError::Docker { .. }
+            | deployer::DeployerError::Route(_)
+            | deployer::DeployerError::Registry(_)) => ApiError::Upstream(error.to_string()),
+            deployer::DeployerError::Refused(reason) => ApiError::Conflict(reason),
+            deployer::DeployerError::BadInput(reason) => ApiError::BadRequest(reason),
+            deployer::DeployerError::TagNotFound(reason) => ApiError::NotFound(reason),
             other => ApiError::internal("deployer", other),
         }
     }

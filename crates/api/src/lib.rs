@@ -68,6 +68,20 @@ pub fn configure(config: &mut web::ServiceConfig) {
                     web::post().to(deploys::decide::reject),
                 )
                 .route("/instances/{id}", web::delete().to(instances::remove))
+                .route("/instances/{id}/stop", web::post().to(instances::stop))
+                .route("/instances/{id}/start", web::post().to(instances::start))
+                .route(
+                    "/instances/{id}/restart",
+                    web::post().to(instances::restart),
+                )
+                .route(
+                    "/projects/{project}/stages/{stage}/rollback",
+                    web::post().to(projects::deploy::rollback),
+                )
+                .route(
+                    "/projects/{project}/stages/{stage}/deploy",
+                    web::post().to(projects::deploy::deploy),
+                )
                 .route("/events", web::get().to(events::stream))
                 .route("/poller", web::get().to(poller::status))
                 .route("/registries", web::get().to(registries::list::list))

@@ -11,7 +11,9 @@ use poller::ImageReference;
 use store::{Decision, NewDeploy, Store, Trigger};
 
 use crate::error::{DeployerError, Result};
+use crate::gates::{self, Gate};
 use crate::matching::{self, PushOutcome, RecordedDeploy, Selection};
+use crate::notify::{Facts, Notice, Notifier};
 use crate::pipeline;
 use crate::routing::Router;
 use crate::secrets::Secrets;
@@ -23,6 +25,9 @@ pub struct DeployerConfig {
     pub max_parallel_deploys: usize,
     /// How long a replaced container gets to stop before it is killed.
     pub stop_timeout: Duration,
+    /// After the proxy has switched a stage's domain to the new instance, how long the old one
+    /// keeps running to finish the requests it already had.
+    pub drain: Duration,
 }
 
 impl Default for DeployerConfig {
@@ -30,6 +35,7 @@ impl Default for DeployerConfig {
         DeployerConfig {
             max_parallel_deploys: 2,
             stop_timeout: Duration::from_secs(10),
+            drain: Duration::from_secs(3),
         }
     }
 }
@@ -46,6 +52,8 @@ pub(crate) struct Context {
     pub(crate) config: DeployerConfig,
     /// The proxy that gives instances their domains; none: instances are reached by address.
     pub(crate) router: RwLock<Option<Arc<dyn Router>>>,
+    /// Tells the configured notification targets how deploys went, in the background.
+    pub(crate) notifier: Notifier,
 }
 
 impl Context {
@@ -105,7 +113,9 @@ impl Deployer {
             .enable_all()
             .build()
             .map_err(DeployerError::Runtime)?;
+        let notifier = Notifier::new(store.clone(), hub.clone(), secrets.clone());
         let context = Context {
+            notifier,
             store,
             hub,
             docker,
@@ -142,14 +152,24 @@ impl Deployer {
         };
         let tag = reference.tag().unwrap_or("latest").to_string();
         let mut recorded = Vec::with_capacity(stages.len());
+        let mut refused = Vec::new();
         for stage in stages {
+            let (image, digest) =
+                match gates::check(store, &project, &stage, reference, digest, false)? {
+                    Gate::Open { image, digest } => (image, digest),
+                    Gate::Closed(reason) => {
+                        log::info!("{}/{}: not deployed: {reason}", project.name, stage.name);
+                        refused.push(reason);
+                        continue;
+                    }
+                };
             let new = NewDeploy {
                 project_id: project.id,
                 stage_id: stage.id,
                 tag: tag.clone(),
-                image: reference.to_string(),
+                image,
                 trigger,
-                digest: digest.map(str::to_string),
+                digest,
             };
             let deploy = if stage.auto_deploy {
                 let deploy = store.create_deploy(&new)?;
@@ -181,6 +201,11 @@ impl Deployer {
                             digest: deploy.digest.clone(),
                             trigger: trigger.to_string(),
                         });
+                    let facts = Facts::new(&deploy, &project.name, &stage.name);
+                    self.inner
+                        .context
+                        .notifier
+                        .send(Notice::WaitingApproval(facts));
                 }
                 deploy
             };
@@ -190,6 +215,11 @@ impl Deployer {
                 stage: stage.name.clone(),
                 tag: tag.clone(),
                 status: deploy.status,
+            });
+        }
+        if recorded.is_empty() {
+            return Ok(PushOutcome::Ignored {
+                reason: refused.join("; "),
             });
         }
         Ok(PushOutcome::Recorded(recorded))
@@ -226,35 +256,9 @@ impl Deployer {
         Ok(deploy)
     }
 
-    /// Cleans up after a previous process that stopped mid-deploy: its unfinished deploys are marked
-    /// interrupted and the containers they had half made are removed. Call once at start, before
-    /// any deploy is queued. Returns how many deploys were interrupted.
-    pub fn recover_after_restart(&self) -> Result<usize> {
-        let context = &self.inner.context;
-        let interrupted = context
-            .store
-            .interrupt_unfinished_deploys("the server stopped while this deploy was in progress")?;
-        for instance in context
-            .store
-            .instances_with_status(store::InstanceStatus::Starting)?
-        {
-            let removed = context
-                .runtime
-                .block_on(context.docker.remove_container(&instance.container_name));
-            match removed {
-                Ok(_) => {
-                    context
-                        .store
-                        .set_instance_status(instance.id, store::InstanceStatus::Removed)?;
-                    log::info!("removed half-made container {}", instance.container_name);
-                }
-                Err(error) => log::warn!(
-                    "cannot remove half-made container {}: {error}",
-                    instance.container_name
-                ),
-            }
-        }
-        Ok(interrupted.len())
+    /// Sends the deploy notifications (for tests and shutdown: `wait_idle`).
+    pub fn notifier(&self) -> &Notifier {
+        &self.inner.context.notifier
     }
 
     pub(crate) fn context(&self) -> &Context {
@@ -318,7 +322,7 @@ impl Deployer {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn enqueue(&self, stage_id: i64, deploy_id: i64) {
+    pub(crate) fn enqueue(&self, stage_id: i64, deploy_id: i64) {
         let mut queues = self.lock();
         queues
             .pending
@@ -356,6 +360,7 @@ impl Deployer {
                     store::DeployStatus::Failed,
                     Some("internal error while deploying (see the server log)"),
                 );
+                context.notifier.deploy_finished(deploy_id);
             }
             let mut queues = self.lock();
             queues.running -= 1;

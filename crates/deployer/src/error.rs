@@ -17,6 +17,18 @@ pub enum DeployerError {
         /// Docker's reason.
         message: String,
     },
+    /// A gate refused the request (promotion of a tag the source stage does not run, say).
+    #[error("{0}")]
+    Refused(String),
+    /// The request itself is malformed (a tag that is not a tag).
+    #[error("{0}")]
+    BadInput(String),
+    /// The registry does not have the tag asked for.
+    #[error("{0}")]
+    TagNotFound(String),
+    /// The registry could not be asked.
+    #[error("the registry cannot be reached: {0}")]
+    Registry(String),
     /// The proxy refused to take a route away.
     #[error(transparent)]
     Route(#[from] crate::routing::RouteError),

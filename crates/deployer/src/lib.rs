@@ -9,7 +9,8 @@
 //! serving. It also owns [`Secrets`], the one place where stored secrets are sealed and opened:
 //! registry passwords and secret environment variables are opened only for the pull and the
 //! container they are for. The deployer is the poller's target: it opens registry credentials
-//! for the poller and deploys what the poller finds (trigger `poll`).
+//! for the poller and deploys what the poller finds (trigger `poll`). The [`Notifier`] tells the
+//! configured notification targets (a JSON webhook, ntfy, Gotify, Discord, Slack) how deploys went.
 //!
 //! Routing goes through the small [`Router`] trait; [`NpmRouter`] adapts Nginx Proxy Manager to it.
 //!
@@ -17,26 +18,33 @@
 //! `npm-client`), or how image references are parsed (that is `poller`). Rollbacks, blue-green
 //! draining and reconciliation after a crash are not here yet.
 
+mod container_settings;
 mod deployer;
 mod error;
+mod gates;
 mod health;
 mod instance_actions;
 mod journal;
+mod manual;
 mod matching;
 mod naming;
+mod notify;
 mod npm_router;
 mod pipeline;
 mod poll_target;
+mod reconcile;
 mod routing;
 mod secrets;
 mod subdomain;
 
 pub use deployer::{Deployer, DeployerConfig};
 pub use error::{DeployerError, Result};
-pub use health::{HealthCheck, Probe, probe};
+pub use health::{HealthCheck, HealthKind, MIN_DOCKER_GRACE, Probe, StatusRanges, probe};
 pub use matching::{PushOutcome, RecordedDeploy};
 pub use naming::{container_name, labels, slug};
+pub use notify::{Delivery, Facts, Notice, Notifier};
 pub use npm_router::{META_MARKER, NpmHostOptions, NpmRouter};
+pub use reconcile::Reconciled;
 pub use routing::{Route, RouteError, Router};
 pub use secrets::{Secrets, SecretsError};
 pub use subdomain::{dns_label, stage_domain, tag_domain};

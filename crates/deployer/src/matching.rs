@@ -122,6 +122,7 @@ mod tests {
             watch_digest: false,
             created_at: 0,
             poll: false,
+            volumes: "[]".into(),
         }
     }
 

@@ -2,18 +2,23 @@
 //! On any failure the container this deploy made is removed and whatever ran before keeps running.
 
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress, RegistryAuth};
+use docker_client::{
+    ContainerHealth, ContainerSpec, DockerClient, DockerError, PullProgress, RegistryAuth,
+};
 use poller::{ImageName, ImageReference};
 use store::{
-    DeployStatus, DeployView, InstanceStatus, NewInstance, Project, SecretPlace, Settings,
+    DeployStatus, DeployView, InstanceStatus, NewInstance, Project, SecretPlace, Settings, Trigger,
     secret_columns,
 };
 
+use crate::container_settings::{self, Given};
 use crate::deployer::Context;
 use crate::error::Failure;
-use crate::health::{self, HealthCheck, Probe};
+use crate::health::{
+    self, Counted, DockerVerdict, FailureTally, HealthCheck, HealthKind, Probe, Schedule, Throttle,
+};
 use crate::journal::Journal;
 use crate::naming::{self, labels};
 use crate::routing::Route;
@@ -75,6 +80,7 @@ pub(crate) fn run(ctx: &Context, deploy_id: i64) {
         log::error!("deploy {deploy_id}: cannot record its outcome: {error}");
     }
     journal.status(status, reason.as_deref());
+    ctx.notifier.deploy_finished(deploy_id);
 }
 
 /// How a deploy that did not fail ended.
@@ -127,10 +133,34 @@ impl Run<'_> {
         let port = self.container_port(&project, &image)?;
         self.create_and_start(&project, &settings, &image, port)?;
         let address = self.wait_until_healthy(&project, &settings, port)?;
+        self.apply_restart_policy()?;
         let domain = self.route(&settings, port)?;
         self.promote(&address, domain.as_deref())?;
+        if domain.is_some() {
+            self.drain_previous_instances();
+        }
         self.replace_previous_instances();
         Ok(Done::Deployed)
+    }
+
+    /// Gives the stage's old instances time to finish the requests the proxy sent them before
+    /// the switch; new requests already go to the new instance.
+    fn drain_previous_instances(&self) {
+        let drain = self.ctx.config.drain;
+        let deploy = &self.view.deploy;
+        let old = self
+            .ctx
+            .store
+            .live_instances_of_stage(deploy.stage_id)
+            .map(|instances| instances.iter().any(|old| old.deploy_id != deploy.id))
+            .unwrap_or(true);
+        if old && !drain.is_zero() {
+            self.journal.line(format!(
+                "letting the previous instance finish its requests for {:.1}s",
+                drain.as_secs_f64()
+            ));
+            std::thread::sleep(drain);
+        }
     }
 
     /// Why this deploy has nothing to do: a running instance of the stage already runs this tag
@@ -291,15 +321,42 @@ impl Run<'_> {
         container_labels.insert(labels::STAGE.to_string(), self.view.stage.clone());
         container_labels.insert(labels::INSTANCE.to_string(), instance.id.to_string());
         container_labels.insert(labels::DEPLOY.to_string(), deploy.id.to_string());
+        let opened = self.container_env(project)?;
+        let stage = self.ctx.store.stage(deploy.stage_id)?;
+        let (plan, env) = match self.replayed_settings() {
+            // A rollback gives the container what the deploy it goes back to gave its own.
+            Some(recorded) => container_settings::replay(&recorded, &opened)?,
+            None => {
+                let given = Given {
+                    image: &image.run_from,
+                    port,
+                    network: &settings.network,
+                    env: &opened,
+                };
+                (container_settings::plan(project, &stage, &given)?, opened)
+            }
+        };
+        self.ctx
+            .store
+            .record_container_settings(deploy.id, &plan.record)?;
+        self.journal.line(container_settings::summary(&plan.record));
         let spec = ContainerSpec {
             name: name.clone(),
             image: image.run_from.clone(),
             labels: container_labels,
-            env: self.container_env(project)?,
+            env,
             network: Some(settings.network.clone()),
             exposed_port: Some(port),
             publish_port: RouteTarget::of(settings) == RouteTarget::PublishedPort,
             cmd: None,
+            volumes: plan.volumes,
+            memory_bytes: plan.memory_bytes,
+            nano_cpus: plan.nano_cpus,
+            // Given once the container is healthy (`apply_restart_policy`): until then an exit
+            // fails the deploy instead of starting a restart loop.
+            restart: None,
+            stop_signal: plan.stop_signal,
+            stop_timeout: Some(plan.stop_timeout),
         };
         let id = self
             .block_on(self.docker().create_container(&spec))
@@ -313,6 +370,43 @@ impl Run<'_> {
         self.block_on(self.docker().start_container(&id))
             .map_err(|error| Failure::new(format!("starting container {name} failed: {error}")))?;
         self.journal.line(format!("started container {name}"));
+        Ok(())
+    }
+
+    /// The settings a rollback deploy was created with (copied from the deploy it goes back to).
+    fn replayed_settings(&self) -> Option<store::ContainerSettings> {
+        let deploy = &self.view.deploy;
+        if deploy.trigger != Trigger::Rollback {
+            return None;
+        }
+        deploy.recorded_settings()
+    }
+
+    /// Gives the healthy container the restart policy its deploy recorded.
+    fn apply_restart_policy(&self) -> Result<(), Failure> {
+        let recorded = self
+            .ctx
+            .store
+            .deploy(self.view.deploy.id)?
+            .recorded_settings();
+        let Some(recorded) = recorded else {
+            return Err(Failure::new(
+                "the deploy's container settings were not recorded",
+            ));
+        };
+        let policy = docker_client::RestartPolicy::parse(&recorded.restart)
+            .map_err(|error| Failure::new(format!("the recorded restart policy: {error}")))?;
+        if policy == docker_client::RestartPolicy::No {
+            return Ok(());
+        }
+        let container = self.container.clone().unwrap_or_default();
+        self.block_on(self.docker().set_restart_policy(&container, policy))
+            .map_err(|error| {
+                Failure::new(format!(
+                    "setting the restart policy {policy} failed: {error}"
+                ))
+            })?;
+        self.journal.line(format!("restart policy: {policy}"));
         Ok(())
     }
 
@@ -336,22 +430,24 @@ impl Run<'_> {
         Ok(env)
     }
 
-    /// Probes the container over HTTP until it answers 2xx/3xx; gives up when it exits or when too
-    /// many probes after the start period have failed. Returns the instance's address.
+    /// Waits until the new container passes its health check (see [`crate::health`]): HTTP probes,
+    /// or the container's own HEALTHCHECK. Fails at once when the container exits. Returns the
+    /// instance's address.
     fn wait_until_healthy(
         &self,
         project: &Project,
         settings: &Settings,
         port: u16,
     ) -> Result<String, Failure> {
-        let check = health_check(project);
+        let check = HealthCheck::of(project);
         let container = self.container.clone().unwrap_or_default();
-        let state = self.inspect(&container)?;
+        let health = self.inspect_health(&container)?;
         // A container that already exited has lost its address: report the exit, not the address.
-        if !state.running {
-            return Err(self.exited(&container, state.exit_code));
+        if health.has_exited() {
+            return Err(self.exited(&container, &health));
         }
-        let ip = state
+        let ip = health
+            .state
             .ip_addresses
             .get(&settings.network)
             .cloned()
@@ -362,43 +458,172 @@ impl Run<'_> {
                 ))
             })?;
         let address = format!("http://{ip}:{port}");
+        match check.kind {
+            HealthKind::Http => self.wait_for_http(&container, &address, &check)?,
+            HealthKind::Docker => self.wait_for_docker(&container, &check)?,
+        }
+        Ok(address)
+    }
+
+    /// Probes `GET address+path` on the [`Schedule`] until it answers an accepted status; gives up
+    /// when it exits or when `retries` failures have been counted after the start period.
+    fn wait_for_http(
+        &self,
+        container: &str,
+        address: &str,
+        check: &HealthCheck,
+    ) -> Result<(), Failure> {
         let url = format!("{address}{}", check.path);
         self.journal.line(format!(
-            "health check: GET {url} every {}ms, up to {} failures after a {}ms start period",
+            "health check: GET {url} until it answers {}, probing at least every {}ms, up to {} failures after a {}ms start period",
+            check.accepted,
             check.interval.as_millis(),
             check.retries,
             check.start_period.as_millis()
         ));
+        let schedule = Schedule::new(check.interval, check.start_period);
+        let mut tally = FailureTally::new(check);
+        let mut throttle = Throttle::new(check.interval);
         let started = Instant::now();
-        let mut failures = 0u32;
+        let mut wait = None;
         loop {
-            let state = self.inspect(&container)?;
-            if !state.running {
-                return Err(self.exited(&container, state.exit_code));
-            }
-            let probe = health::probe(&url, check.timeout);
+            let probe = health::probe(&url, check.timeout, &check.accepted);
+            let elapsed = started.elapsed();
             if let Probe::Healthy(status) = probe {
-                self.journal
-                    .line(format!("health check passed: HTTP {status}"));
-                return Ok(address);
-            }
-            if started.elapsed() < check.start_period {
-                self.journal
-                    .line(format!("health check: {probe} (start period)"));
-            } else {
-                failures += 1;
                 self.journal.line(format!(
-                    "health check: {probe} (failure {failures} of {})",
-                    check.retries
+                    "health check passed: HTTP {status} after {}ms",
+                    elapsed.as_millis()
                 ));
-                if failures >= check.retries {
-                    return Err(Failure::new(format!(
-                        "the container did not become healthy: GET {} answered {probe} {failures} times",
-                        check.path
-                    )));
-                }
+                return Ok(());
             }
-            std::thread::sleep(check.interval);
+            let health = self.inspect_health(container)?;
+            if health.has_exited() {
+                return Err(self.exited(container, &health));
+            }
+            let counted = tally.record(elapsed);
+            // Counted failures are always written; the fast probes in between only when they
+            // answer something new, or once per interval.
+            let new = throttle.admit(elapsed, &probe.to_string());
+            match counted {
+                Counted::Failure { number, retries } => self.journal.line(format!(
+                    "health check: {probe} (failure {number} of {retries})"
+                )),
+                Counted::StartPeriod if new => self
+                    .journal
+                    .line(format!("health check: {probe} (start period)")),
+                Counted::Between if new => self.journal.line(format!("health check: {probe}")),
+                Counted::StartPeriod | Counted::Between => {}
+            }
+            if let Counted::Failure { number, .. } = counted
+                && counted.exhausted()
+            {
+                return Err(Failure::new(format!(
+                    "the container did not become healthy: GET {} failed {number} times, last with {probe} (accepted: {})",
+                    check.path, check.accepted
+                )));
+            }
+            let next = schedule.next_delay(wait, started.elapsed());
+            wait = Some(next);
+            std::thread::sleep(next);
+        }
+    }
+
+    /// Follows the container's own HEALTHCHECK until the engine reports it healthy or unhealthy,
+    /// up to [`health::docker_deadline`]; a container without one passes once it has run for
+    /// [`health::docker_grace`]. Fails at once when the container exits.
+    fn wait_for_docker(&self, container: &str, check: &HealthCheck) -> Result<(), Failure> {
+        let started = Instant::now();
+        let mut health = self.inspect_health(container)?;
+        let grace = health::docker_grace(check.start_period);
+        let deadline = health
+            .healthcheck
+            .as_ref()
+            .map_or(health::MAX_DOCKER_WAIT, health::docker_deadline);
+        match (&health.healthcheck, health.status()) {
+            (Some(own), Some(_)) => self.journal.line(format!(
+                "health check: the container's HEALTHCHECK ({}), waiting up to {}s for it to report healthy",
+                own.test.iter().skip(1).cloned().collect::<Vec<_>>().join(" "),
+                deadline.as_secs()
+            )),
+            _ => self.journal.line(format!(
+                "health check: the container reports no health status (its image has no HEALTHCHECK): healthy once it has run for {}ms",
+                grace.as_millis()
+            )),
+        }
+        let schedule = Schedule::new(check.interval, check.start_period);
+        let mut wait = None;
+        let mut last_status: Option<String> = None;
+        loop {
+            if health.has_exited() {
+                return Err(self.exited(container, &health));
+            }
+            let elapsed = started.elapsed();
+            if let Some(status) = health.status()
+                && last_status.as_deref() != Some(status)
+            {
+                self.journal
+                    .line(format!("health check: the HEALTHCHECK reports {status}"));
+                last_status = Some(status.to_string());
+            }
+            match health::docker_verdict(health.status(), elapsed, deadline, grace) {
+                DockerVerdict::Healthy => {
+                    self.journal.line(format!(
+                        "health check passed: healthy after {}ms",
+                        elapsed.as_millis()
+                    ));
+                    return Ok(());
+                }
+                DockerVerdict::GraceOver => {
+                    self.journal.line(format!(
+                        "health check passed: still running after {}ms",
+                        elapsed.as_millis()
+                    ));
+                    return Ok(());
+                }
+                DockerVerdict::Unhealthy => return Err(self.unhealthy(&health, "unhealthy")),
+                DockerVerdict::TimedOut => {
+                    return Err(self.unhealthy(
+                        &health,
+                        &format!("still starting after {}s", deadline.as_secs()),
+                    ));
+                }
+                DockerVerdict::Waiting => {}
+            }
+            let next = schedule.next_delay(wait, elapsed);
+            wait = Some(next);
+            std::thread::sleep(next);
+            health = self.inspect_health(container)?;
+        }
+    }
+
+    fn inspect_health(&self, container: &str) -> Result<ContainerHealth, Failure> {
+        self.block_on(self.docker().inspect_health(container))
+            .map_err(|error| Failure::new(format!("the container cannot be inspected: {error}")))
+    }
+
+    /// A failure for a HEALTHCHECK that did not pass (`verdict` says how), quoting what its last
+    /// run printed; every result the engine kept goes into the deploy log.
+    fn unhealthy(&self, health: &ContainerHealth, verdict: &str) -> Failure {
+        for result in &health.log {
+            let code = result
+                .exit_code
+                .map_or_else(|| "?".to_string(), |code| code.to_string());
+            self.journal.line(format!(
+                "healthcheck: exit code {code}: {}",
+                health::one_line(&result.output)
+            ));
+        }
+        let reason = format!("the container's HEALTHCHECK reports {verdict}");
+        match health.last_result() {
+            Some(last) if !last.output.is_empty() => {
+                Failure::new(format!("{reason}: {}", health::one_line(&last.output)))
+            }
+            Some(last) => Failure::new(format!(
+                "{reason} (its last run exited with code {} and printed nothing)",
+                last.exit_code
+                    .map_or_else(|| "?".to_string(), |code| code.to_string())
+            )),
+            None => Failure::new(reason),
         }
     }
 
@@ -408,7 +633,8 @@ impl Run<'_> {
     }
 
     /// A failure for a container that stopped on its own, with its last words in the deploy log.
-    fn exited(&self, container: &str, exit_code: Option<i64>) -> Failure {
+    /// A restart policy does not hide the exit: a container the engine restarts failed all the same.
+    fn exited(&self, container: &str, health: &ContainerHealth) -> Failure {
         if let Ok(lines) = self.block_on(
             self.docker()
                 .container_logs_tail(container, FAILED_CONTAINER_LOG_LINES),
@@ -417,11 +643,18 @@ impl Run<'_> {
                 self.journal.line(format!("container: {line}"));
             }
         }
-        match exit_code {
+        let restarted = match health.restart_count {
+            0 => String::new(),
+            1 => " (its restart policy restarted it once)".to_string(),
+            count => format!(" (its restart policy restarted it {count} times)"),
+        };
+        match health.exit_code.or(health.state.exit_code) {
             Some(code) => Failure::new(format!(
-                "the container exited with code {code} before it became healthy"
+                "the container exited with code {code} before it became healthy{restarted}"
             )),
-            None => Failure::new("the container stopped before it became healthy"),
+            None => Failure::new(format!(
+                "the container stopped before it became healthy{restarted}"
+            )),
         }
     }
 
@@ -511,16 +744,22 @@ impl Run<'_> {
             .into_iter()
             .filter(|old| old.deploy_id != self.view.deploy.id)
         {
+            // Its own deploy's stop timeout: the app it runs may need longer (or less) than ours.
+            let stop_timeout = container_settings::stop_timeout_of(
+                &self.ctx.store,
+                &old,
+                self.ctx.config.stop_timeout,
+            );
             // Stopping can take the whole timeout (an app that ignores SIGTERM); say so up front.
             self.journal.line(format!(
                 "stopping {} (tag {}), allowing it {}s to exit",
                 old.container_name,
                 old.tag,
-                self.ctx.config.stop_timeout.as_secs()
+                stop_timeout.as_secs()
             ));
             let stopped = self.block_on(
                 self.docker()
-                    .stop_container(&old.container_id, self.ctx.config.stop_timeout),
+                    .stop_container(&old.container_id, stop_timeout),
             );
             if let Err(error) = stopped {
                 self.journal
@@ -608,17 +847,6 @@ fn repo_digest(name: &ImageName, repo_digests: &[String]) -> Option<String> {
         let parsed = ImageName::parse(entry_name).ok()?;
         (parsed == *name).then(|| digest.to_string())
     })
-}
-
-fn health_check(project: &Project) -> HealthCheck {
-    let millis = |ms: i64| Duration::from_millis(u64::try_from(ms).unwrap_or(0));
-    HealthCheck {
-        path: project.health_path.clone(),
-        interval: millis(project.health_interval_ms),
-        timeout: millis(project.health_timeout_ms),
-        retries: u32::try_from(project.health_retries).unwrap_or(1).max(1),
-        start_period: millis(project.health_start_period_ms),
-    }
 }
 
 #[cfg(test)]

@@ -62,3 +62,51 @@ pub trait Router: Send + Sync {
     /// it did, in words.
     fn remove(&self, domain: &str) -> Result<String, RouteError>;
 }
+
+/// Where the proxy forwards a stage's domain (the settings' `route_target`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum RouteTarget {
+    /// The container's name: the proxy runs in Docker on the shared network (the default).
+    ContainerName,
+    /// The container's address on the shared network.
+    ContainerIp,
+    /// A port published on the host's loopback address: the proxy runs on the host.
+    PublishedPort,
+}
+
+impl RouteTarget {
+    pub(crate) fn of(settings: &store::Settings) -> RouteTarget {
+        match settings.route_target.as_str() {
+            "container_ip" => RouteTarget::ContainerIp,
+            "published_port" => RouteTarget::PublishedPort,
+            // Configuration is checked before it is stored; anything else is the default.
+            _ => RouteTarget::ContainerName,
+        }
+    }
+}
+
+/// The host and port the proxy should forward to for a container listening on `port`.
+pub(crate) fn forward_to(
+    settings: &store::Settings,
+    state: &docker_client::ContainerState,
+    port: u16,
+) -> Result<(String, u16), String> {
+    match RouteTarget::of(settings) {
+        RouteTarget::ContainerName => Ok((state.name.clone(), port)),
+        RouteTarget::ContainerIp => state
+            .ip_addresses
+            .get(&settings.network)
+            .map(|ip| (ip.clone(), port))
+            .ok_or_else(|| {
+                format!(
+                    "the container has no address on the network {}",
+                    settings.network
+                )
+            }),
+        RouteTarget::PublishedPort => state
+            .published_ports
+            .get(&port)
+            .map(|published| ("127.0.0.1".to_string(), *published))
+            .ok_or_else(|| format!("the container's port {port} was not published")),
+    }
+}

@@ -175,27 +175,6 @@ fn a_new_version_replaces_the_running_one() {
     assert_eq!(bed.containers(&[]).len(), 1);
 }
 
-/// Checks a failed deploy left nothing behind and did not disturb v1.
-fn assert_failed_cleanly(bed: &Bed, failed: &store::Deploy) {
-    assert_eq!(
-        failed.status,
-        DeployStatus::Failed,
-        "log:\n{}",
-        bed.log_text(failed.id)
-    );
-    assert!(
-        bed.containers_of_deploy(failed.id).is_empty(),
-        "the failed deploy's container is still there: {:?}",
-        bed.containers_of_deploy(failed.id)
-    );
-    let made = bed
-        .store
-        .instances_with_status(InstanceStatus::Starting)
-        .expect("instances list");
-    assert!(made.is_empty(), "{made:#?}");
-    bed.assert_serving("v1");
-}
-
 #[test]
 fn an_image_that_never_becomes_healthy_is_removed_and_the_old_one_keeps_serving() {
     let bed = Bed::new(dev_only());
@@ -211,7 +190,7 @@ fn an_image_that_never_becomes_healthy_is_removed_and_the_old_one_keeps_serving(
         log.contains(&format!("failure {HEALTH_RETRIES} of {HEALTH_RETRIES}")),
         "{log}"
     );
-    assert_failed_cleanly(&bed, &failed);
+    bed.assert_failed_cleanly(&failed, "v1");
 }
 
 #[test]
@@ -231,7 +210,7 @@ fn a_container_that_exits_fails_the_deploy_at_once_with_its_last_words() {
         !log.contains(&format!("failure {HEALTH_RETRIES} of {HEALTH_RETRIES}")),
         "{log}"
     );
-    assert_failed_cleanly(&bed, &failed);
+    bed.assert_failed_cleanly(&failed, "v1");
 }
 
 #[test]
@@ -272,10 +251,20 @@ fn deploys_of_one_stage_run_one_at_a_time_in_order() {
     for tag in ["v1", "v2"] {
         bed.push(tag);
     }
-    let ids: Vec<i64> = ["v1", "v2", "v1"]
-        .iter()
-        .map(|tag| bed.announce_one(tag).deploy_id)
-        .collect();
+    // Each request arrives while the one before runs, so none is superseded by a newer one.
+    let mut ids = Vec::new();
+    for tag in ["v1", "v2", "v1"] {
+        let id = bed.announce_one(tag).deploy_id;
+        let deadline = std::time::Instant::now() + support::DEPLOY_TIMEOUT;
+        while bed.deploy_row(id).status == DeployStatus::Queued {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "deploy {id} never started"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        ids.push(id);
+    }
     bed.wait_idle();
     let deploys: Vec<store::Deploy> = ids.iter().map(|&id| bed.deploy_row(id)).collect();
     for deploy in &deploys {
@@ -394,7 +383,7 @@ fn recovery_after_a_restart_interrupts_deploys_and_removes_half_made_containers(
     bed.block_on(bed.engine.start_container(&container))
         .expect("the half-made container starts");
 
-    let interrupted = bed.deployer.recover_after_restart().expect("recovery runs");
+    let interrupted = bed.deployer.reconcile().expect("recovery runs").interrupted;
     assert_eq!(interrupted, 1);
 
     let deploy = bed.deploy_row(deploy.id);
@@ -663,4 +652,14 @@ fn requests_that_pile_up_for_a_busy_stage_collapse_to_the_newest() {
         "{first:#?}"
     );
     bed.assert_serving("v2");
+}
+
+#[test]
+fn reconciling_leaves_the_containers_of_other_servers_projects_alone() {
+    let mine = Bed::new(dev_only());
+    let theirs = Bed::new(dev_only());
+    theirs.deploy_ok("v1");
+    let done = mine.deployer.reconcile().expect("reconcile runs");
+    assert_eq!(done.removed_containers, 0, "{done:?}");
+    theirs.assert_serving("v1");
 }

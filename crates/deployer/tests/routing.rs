@@ -282,3 +282,59 @@ fn by_default_npm_forwards_to_the_container_name_on_the_shared_network() {
     assert_eq!(host["forward_port"], 8080, "{host:#?}");
     assert!(bed.log_text(deploy.id).contains(&instance.container_name));
 }
+
+#[test]
+fn ten_blue_green_deploys_under_load_through_nginx_fail_no_request() {
+    let npm = NpmDouble::start();
+    let bed = routed_bed(&npm, "container_ip");
+    let domain = dev_domain(&bed);
+    bed.push("v1");
+    bed.push("v2");
+    bed.deploy_ok("v1");
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (sent, failures, versions) = std::thread::scope(|scope| {
+        let load = scope.spawn(|| {
+            let mut sent = 0usize;
+            let mut failures = Vec::new();
+            let mut versions = std::collections::BTreeSet::new();
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                sent += 1;
+                match npm.get_through_nginx(&domain, "/version") {
+                    Ok(answer) if answer.status == 200 => {
+                        versions.insert(answer.body.trim().to_string());
+                    }
+                    Ok(answer) => failures.push(format!("HTTP {}: {}", answer.status, answer.body)),
+                    Err(error) => failures.push(error.to_string()),
+                }
+            }
+            (sent, failures, versions)
+        });
+        for round in 0..10 {
+            let tag = if round % 2 == 0 { "v2" } else { "v1" };
+            let queued = bed.announce_one(tag);
+            bed.wait_idle();
+            let deploy = bed.deploy_row(queued.deploy_id);
+            assert_eq!(
+                deploy.status,
+                DeployStatus::Succeeded,
+                "round {round}: {:?}\n{}",
+                deploy.reason,
+                bed.log_text(deploy.id)
+            );
+        }
+        stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        load.join().expect("the load thread")
+    });
+    assert!(
+        failures.is_empty(),
+        "{} of {sent} requests failed: {failures:#?}",
+        failures.len()
+    );
+    assert!(
+        sent > 100,
+        "the load was too light to prove anything: {sent} requests"
+    );
+    assert_eq!(versions.into_iter().collect::<Vec<_>>(), ["v1", "v2"]);
+    bed.assert_serving("v1");
+}

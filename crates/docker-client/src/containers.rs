@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use bollard::models::{
-    ContainerCreateBody, ContainerInspectResponse, EndpointSettings, HostConfig, NetworkingConfig,
-    PortBinding,
+    ContainerCreateBody, ContainerInspectResponse, ContainerUpdateBody, EndpointSettings,
+    HostConfig, MountPoint, NetworkingConfig, PortBinding, RestartPolicyNameEnum,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -14,6 +14,7 @@ use bollard::query_parameters::{
 
 use crate::client::DockerClient;
 use crate::error::{DockerError, check_identifier};
+use crate::settings::{RestartPolicy, VolumeMount};
 
 /// The engine sends this for a container that never started.
 const NEVER: &str = "0001-01-01T00:00:00Z";
@@ -35,6 +36,21 @@ pub struct ContainerSpec {
     pub publish_port: bool,
     /// Replaces the image's CMD.
     pub cmd: Option<Vec<String>>,
+    /// Named volumes (created by the engine when missing) and host paths to mount.
+    pub volumes: Vec<VolumeMount>,
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<i64>,
+    /// CPU limit in billionths of a CPU (`0.5` CPU is 500 000 000).
+    pub nano_cpus: Option<i64>,
+    /// What the engine does when the container exits; `None` leaves the engine's default (`no`).
+    pub restart: Option<RestartPolicy>,
+    /// The signal that asks the container to stop (`SIGTERM`, `SIGINT`, …); `None` keeps the
+    /// image's `STOPSIGNAL`, else the engine's SIGTERM.
+    pub stop_signal: Option<String>,
+    /// How long a stop without its own timeout (the engine's own shutdown, a plain
+    /// `docker stop`) waits before killing, in whole seconds (rounded up); `None`: the engine's
+    /// default (10 s).
+    pub stop_timeout: Option<Duration>,
 }
 
 // Hand-written because environment values are often secrets: only their names are shown.
@@ -50,6 +66,12 @@ impl std::fmt::Debug for ContainerSpec {
             .field("exposed_port", &self.exposed_port)
             .field("publish_port", &self.publish_port)
             .field("cmd", &self.cmd)
+            .field("volumes", &self.volumes)
+            .field("memory_bytes", &self.memory_bytes)
+            .field("nano_cpus", &self.nano_cpus)
+            .field("restart", &self.restart)
+            .field("stop_signal", &self.stop_signal)
+            .field("stop_timeout", &self.stop_timeout)
             .finish()
     }
 }
@@ -74,6 +96,33 @@ pub struct ContainerState {
     /// Container TCP port → the host port it is published on, for each published port.
     pub published_ports: BTreeMap<u16, u16>,
     pub labels: BTreeMap<String, String>,
+    /// What is mounted into the container, in the engine's order.
+    pub mounts: Vec<ContainerMount>,
+    /// Memory limit in bytes; `None` when unlimited.
+    pub memory_bytes: Option<i64>,
+    /// CPU limit in billionths of a CPU; `None` when unlimited.
+    pub nano_cpus: Option<i64>,
+    /// The restart policy the container has now.
+    pub restart: RestartPolicy,
+    /// The signal a stop sends (the container's own, or the image's it inherited); `None` when
+    /// neither sets one (the engine sends SIGTERM).
+    pub stop_signal: Option<String>,
+    /// The container's own stop timeout; `None` when it has none (the engine's default applies).
+    pub stop_timeout: Option<Duration>,
+}
+
+/// One mount of an inspected container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerMount {
+    /// "volume", "bind", "tmpfs", …
+    pub kind: String,
+    /// The volume's name (for a volume), else `None`.
+    pub name: Option<String>,
+    /// For a bind mount the host path; for a volume where the engine stores it.
+    pub source: String,
+    /// The path inside the container.
+    pub target: String,
+    pub read_only: bool,
 }
 
 /// One line of a container listing.
@@ -143,6 +192,28 @@ impl DockerClient {
             .await
             .map_err(|err| self.container_failure("inspecting", id_or_name, err))?;
         Ok(container_state(inspect))
+    }
+
+    /// Changes the restart policy of an existing (possibly running) container.
+    pub async fn set_restart_policy(
+        &self,
+        id_or_name: &str,
+        policy: RestartPolicy,
+    ) -> Result<(), DockerError> {
+        check_identifier("container", id_or_name)?;
+        let docker = self.docker().await?;
+        let body = ContainerUpdateBody {
+            restart_policy: Some(restart_policy(policy)),
+            ..Default::default()
+        };
+        docker
+            .update_container(id_or_name, body)
+            .await
+            .map_err(|err| {
+                self.container_failure("updating the restart policy of", id_or_name, err)
+            })?;
+        log::info!("container {id_or_name}: restart policy {policy}");
+        Ok(())
     }
 
     /// Asks the container to stop, killing it after `timeout`; an already
@@ -268,8 +339,17 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
         env: Some(env),
         cmd: spec.cmd.clone(),
         exposed_ports: spec.exposed_port.map(|port| vec![format!("{port}/tcp")]),
+        stop_signal: spec.stop_signal.clone(),
+        stop_timeout: spec.stop_timeout.map(whole_seconds),
         host_config: Some(HostConfig {
             network_mode: spec.network.clone(),
+            // `Binds` take both forms the way `docker run -v` does: a missing named volume is
+            // created, a missing host directory too.
+            binds: (!spec.volumes.is_empty())
+                .then(|| spec.volumes.iter().map(VolumeMount::to_string).collect()),
+            memory: spec.memory_bytes,
+            nano_cpus: spec.nano_cpus,
+            restart_policy: spec.restart.map(restart_policy),
             port_bindings: spec.exposed_port.filter(|_| spec.publish_port).map(|port| {
                 // Loopback only: the proxy on the host reaches it, the network does not. An
                 // empty host port lets the engine pick a free one.
@@ -291,8 +371,58 @@ fn container_body(spec: &ContainerSpec) -> ContainerCreateBody {
     }
 }
 
-fn container_state(inspect: ContainerInspectResponse) -> ContainerState {
+/// Whole seconds, rounded up: the engine counts stop timeouts in seconds.
+fn whole_seconds(duration: Duration) -> i64 {
+    let secs = duration.as_secs() + u64::from(duration.subsec_nanos() > 0);
+    i64::try_from(secs).unwrap_or(i64::MAX)
+}
+
+fn restart_policy(policy: RestartPolicy) -> bollard::models::RestartPolicy {
+    let (name, retries) = match policy {
+        RestartPolicy::No => (RestartPolicyNameEnum::NO, None),
+        RestartPolicy::Always => (RestartPolicyNameEnum::ALWAYS, None),
+        RestartPolicy::UnlessStopped => (RestartPolicyNameEnum::UNLESS_STOPPED, None),
+        RestartPolicy::OnFailure { max_retries } => (
+            RestartPolicyNameEnum::ON_FAILURE,
+            // 0 is "no limit" to the engine.
+            Some(i64::from(max_retries.unwrap_or(0))),
+        ),
+    };
+    bollard::models::RestartPolicy {
+        name: Some(name),
+        maximum_retry_count: retries,
+    }
+}
+
+fn restart_policy_of(policy: Option<bollard::models::RestartPolicy>) -> RestartPolicy {
+    let policy = policy.unwrap_or_default();
+    match policy.name {
+        Some(RestartPolicyNameEnum::ALWAYS) => RestartPolicy::Always,
+        Some(RestartPolicyNameEnum::UNLESS_STOPPED) => RestartPolicy::UnlessStopped,
+        Some(RestartPolicyNameEnum::ON_FAILURE) => RestartPolicy::OnFailure {
+            max_retries: policy
+                .maximum_retry_count
+                .filter(|count| *count > 0)
+                .and_then(|count| u32::try_from(count).ok()),
+        },
+        Some(RestartPolicyNameEnum::NO | RestartPolicyNameEnum::EMPTY) | None => RestartPolicy::No,
+    }
+}
+
+fn container_mount(mount: MountPoint) -> ContainerMount {
+    ContainerMount {
+        kind: mount.typ.unwrap_or_default(),
+        name: mount.name.filter(|name| !name.is_empty()),
+        source: mount.source.unwrap_or_default(),
+        target: mount.destination.unwrap_or_default(),
+        read_only: !mount.rw.unwrap_or(true),
+    }
+}
+
+pub(crate) fn container_state(inspect: ContainerInspectResponse) -> ContainerState {
     let state = inspect.state.unwrap_or_default();
+    let host_config = inspect.host_config.unwrap_or_default();
+    let config = inspect.config.unwrap_or_default();
     let status = state.status.map(|s| s.to_string()).unwrap_or_default();
     let stopped = matches!(status.as_str(), "exited" | "dead");
     ContainerState {
@@ -327,12 +457,22 @@ fn container_state(inspect: ContainerInspectResponse) -> ContainerState {
                     .map(|ip| (network, ip))
             })
             .collect(),
-        labels: inspect
-            .config
-            .and_then(|config| config.labels)
+        labels: config.labels.unwrap_or_default().into_iter().collect(),
+        mounts: inspect
+            .mounts
             .unwrap_or_default()
             .into_iter()
+            .map(container_mount)
             .collect(),
+        // The engine reports "no limit" as 0.
+        memory_bytes: host_config.memory.filter(|bytes| *bytes > 0),
+        nano_cpus: host_config.nano_cpus.filter(|nanos| *nanos > 0),
+        restart: restart_policy_of(host_config.restart_policy),
+        stop_signal: config.stop_signal.filter(|signal| !signal.is_empty()),
+        stop_timeout: config
+            .stop_timeout
+            .and_then(|secs| u64::try_from(secs).ok())
+            .map(Duration::from_secs),
         status,
     }
 }
@@ -434,6 +574,141 @@ mod tests {
             ("53/udp".to_owned(), Some(vec![])),
         ]);
         assert_eq!(published_ports(&inspected), BTreeMap::from([(8080, 49153)]));
+    }
+
+    #[test]
+    fn volumes_limits_restart_and_stop_settings_go_into_the_body() {
+        let spec = ContainerSpec {
+            volumes: vec![
+                VolumeMount::parse("shop-data:/data").unwrap(),
+                VolumeMount::parse("/srv/shop:/srv:ro").unwrap(),
+            ],
+            memory_bytes: Some(64 << 20),
+            nano_cpus: Some(500_000_000),
+            restart: Some(RestartPolicy::OnFailure {
+                max_retries: Some(3),
+            }),
+            stop_signal: Some("SIGINT".into()),
+            stop_timeout: Some(Duration::from_millis(2500)),
+            ..Default::default()
+        };
+        let body = container_body(&spec);
+        assert_eq!(body.stop_signal.as_deref(), Some("SIGINT"));
+        assert_eq!(body.stop_timeout, Some(3), "rounded up to whole seconds");
+        let host = body.host_config.unwrap();
+        assert_eq!(
+            host.binds,
+            Some(vec![
+                "shop-data:/data".to_owned(),
+                "/srv/shop:/srv:ro".to_owned()
+            ])
+        );
+        assert_eq!(host.memory, Some(64 << 20));
+        assert_eq!(host.nano_cpus, Some(500_000_000));
+        assert_eq!(
+            host.restart_policy,
+            Some(bollard::models::RestartPolicy {
+                name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                maximum_retry_count: Some(3),
+            })
+        );
+        let unlimited = restart_policy(RestartPolicy::OnFailure { max_retries: None });
+        assert_eq!(unlimited.maximum_retry_count, Some(0));
+        assert_eq!(
+            restart_policy(RestartPolicy::UnlessStopped).name,
+            Some(RestartPolicyNameEnum::UNLESS_STOPPED)
+        );
+    }
+
+    #[test]
+    fn a_plain_spec_leaves_the_engine_and_image_defaults() {
+        let body = container_body(&ContainerSpec::default());
+        assert_eq!((body.stop_signal, body.stop_timeout), (None, None));
+        let host = body.host_config.unwrap();
+        assert_eq!(host.binds, None);
+        assert_eq!((host.memory, host.nano_cpus), (None, None));
+        assert_eq!(host.restart_policy, None);
+    }
+
+    #[test]
+    fn inspected_mounts_limits_restart_and_stop_settings_are_read_back() {
+        let inspect = ContainerInspectResponse {
+            mounts: Some(vec![
+                MountPoint {
+                    typ: Some("volume".into()),
+                    name: Some("shop-data".into()),
+                    source: Some("/var/lib/docker/volumes/shop-data/_data".into()),
+                    destination: Some("/data".into()),
+                    rw: Some(true),
+                    ..Default::default()
+                },
+                MountPoint {
+                    typ: Some("bind".into()),
+                    name: Some(String::new()),
+                    source: Some("/srv/shop".into()),
+                    destination: Some("/srv".into()),
+                    rw: Some(false),
+                    ..Default::default()
+                },
+            ]),
+            host_config: Some(HostConfig {
+                memory: Some(64 << 20),
+                nano_cpus: Some(0),
+                restart_policy: Some(bollard::models::RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::ON_FAILURE),
+                    maximum_retry_count: Some(0),
+                }),
+                ..Default::default()
+            }),
+            config: Some(bollard::models::ContainerConfig {
+                stop_signal: Some("SIGINT".into()),
+                stop_timeout: Some(7),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let state = container_state(inspect);
+        assert_eq!(
+            state.mounts,
+            [
+                ContainerMount {
+                    kind: "volume".into(),
+                    name: Some("shop-data".into()),
+                    source: "/var/lib/docker/volumes/shop-data/_data".into(),
+                    target: "/data".into(),
+                    read_only: false,
+                },
+                ContainerMount {
+                    kind: "bind".into(),
+                    name: None,
+                    source: "/srv/shop".into(),
+                    target: "/srv".into(),
+                    read_only: true,
+                },
+            ]
+        );
+        assert_eq!(state.memory_bytes, Some(64 << 20));
+        assert_eq!(state.nano_cpus, None, "0 is no limit");
+        assert_eq!(
+            state.restart,
+            RestartPolicy::OnFailure { max_retries: None }
+        );
+        assert_eq!(state.stop_signal.as_deref(), Some("SIGINT"));
+        assert_eq!(state.stop_timeout, Some(Duration::from_secs(7)));
+
+        let bare = container_state(ContainerInspectResponse {
+            host_config: Some(HostConfig {
+                restart_policy: Some(bollard::models::RestartPolicy {
+                    name: Some(RestartPolicyNameEnum::EMPTY),
+                    maximum_retry_count: Some(0),
+                }),
+                ..Default::default()
+            }),
+            ..Default::default()
+        });
+        assert_eq!(bare.restart, RestartPolicy::No);
+        assert!(bare.mounts.is_empty());
+        assert_eq!((bare.stop_signal, bare.stop_timeout), (None, None));
     }
 
     #[test]

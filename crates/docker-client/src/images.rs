@@ -76,7 +76,7 @@ fn tcp_ports(exposed: &[String]) -> Vec<u16> {
 }
 
 /// An empty test inherits nothing useful and ["NONE"] disables the check: both mean no health check.
-fn healthcheck(config: HealthConfig) -> Option<Healthcheck> {
+pub(crate) fn healthcheck(config: HealthConfig) -> Option<Healthcheck> {
     let test = config.test.unwrap_or_default();
     if test.first().is_none_or(|kind| kind == "NONE") {
         return None;

@@ -13,16 +13,20 @@
 mod client;
 mod containers;
 mod error;
+mod health;
 mod images;
 mod logs;
 mod networks;
 mod pull;
+mod settings;
 
 pub use client::{DockerClient, EngineInfo};
-pub use containers::{ContainerSpec, ContainerState, ContainerSummary};
+pub use containers::{ContainerMount, ContainerSpec, ContainerState, ContainerSummary};
 pub use error::DockerError;
+pub use health::{ContainerHealth, HealthResult};
 pub use images::{Healthcheck, ImageInfo};
 pub use pull::{PullProgress, RegistryAuth};
+pub use settings::{RestartPolicy, VolumeMount, parse_stop_signal};
 
 #[cfg(test)]
 mod tests {
@@ -46,7 +50,9 @@ mod tests {
         assert_send(&client.create_container(&spec));
         assert_send(&client.start_container("dw-web"));
         assert_send(&client.inspect_container("dw-web"));
+        assert_send(&client.inspect_health("dw-web"));
         assert_send(&client.stop_container("dw-web", Duration::from_secs(1)));
+        assert_send(&client.set_restart_policy("dw-web", RestartPolicy::Always));
         assert_send(&client.remove_container("dw-web"));
         assert_send(&client.container_logs_tail("dw-web", 10));
         assert_send(&client.list_containers(&[]));

@@ -12,7 +12,10 @@ use std::net::{IpAddr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use docker_client::{ContainerSpec, DockerClient, DockerError, PullProgress};
+use docker_client::{
+    ContainerMount, ContainerSpec, DockerClient, DockerError, PullProgress, RestartPolicy,
+    VolumeMount,
+};
 
 const APP_V1: &str = "dw-testbed/app:v1";
 
@@ -90,10 +93,12 @@ fn require_registry() {
     }
 }
 
-/// Removes the run's containers and networks on drop, even when the test panicked.
+/// Removes the run's containers, networks and volumes on drop, even when the test panicked.
 struct Cleanup {
     run: String,
     networks: Vec<String>,
+    /// Named volumes, removed with the docker CLI after the containers.
+    volumes: Vec<String>,
 }
 
 impl Cleanup {
@@ -101,7 +106,14 @@ impl Cleanup {
         Cleanup {
             run: run.to_owned(),
             networks: Vec::new(),
+            volumes: Vec::new(),
         }
+    }
+
+    /// Registers a named volume before a container creates it.
+    fn volume(&mut self, name: String) -> String {
+        self.volumes.push(name.clone());
+        name
     }
 
     /// Registers a network before it is created, so a failure midway still cleans it.
@@ -124,6 +136,7 @@ impl Drop for Cleanup {
     fn drop(&mut self) {
         let run = self.run.clone();
         let networks = std::mem::take(&mut self.networks);
+        let volumes = std::mem::take(&mut self.volumes);
         // Drop cannot await, and the test's runtime may be shutting down:
         // clean up on a runtime of our own in a separate thread.
         let cleaning = std::thread::spawn(move || {
@@ -144,6 +157,11 @@ impl Drop for Cleanup {
                     let _ = client.remove_network(&network).await;
                 }
             });
+            for volume in volumes {
+                let _ = std::process::Command::new("docker")
+                    .args(["volume", "rm", "-f", &volume])
+                    .output();
+            }
         });
         let _ = cleaning.join();
     }
@@ -412,6 +430,113 @@ async fn a_published_port_answers_on_the_loopback_address_only() {
         .await
         .unwrap();
     assert!(unpublished.published_ports.is_empty(), "{unpublished:?}");
+}
+
+/// Runs `docker exec <container> sh -c <script>` and returns its stdout.
+fn exec(container: &str, script: &str) -> String {
+    let out = std::process::Command::new("docker")
+        .args(["exec", container, "sh", "-c", script])
+        .output()
+        .expect("the docker CLI runs");
+    assert!(
+        out.status.success(),
+        "`docker exec {container} sh -c {script:?}` failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[tokio::test]
+async fn volumes_limits_restart_policy_and_stop_settings_are_applied_and_read_back() {
+    let client = engine().await;
+    require_image(&client, APP_V1).await;
+    let run = run_id();
+    let mut cleanup = Cleanup::new(&run);
+    let volume = cleanup.volume(format!("dw-test-{run}-data"));
+    let host_dir = std::env::temp_dir().join(format!("dw-test-{run}-bind"));
+    std::fs::create_dir_all(&host_dir).unwrap();
+    std::fs::write(host_dir.join("greeting"), "from the host").unwrap();
+    let host_path = host_dir.to_str().unwrap().to_owned();
+
+    let mut spec = cleanup.spec("settings");
+    spec.volumes = vec![
+        VolumeMount::parse(&format!("{volume}:/data")).unwrap(),
+        VolumeMount::parse(&format!("{host_path}:/config:ro")).unwrap(),
+    ];
+    spec.memory_bytes = Some(64 << 20);
+    spec.nano_cpus = Some(500_000_000);
+    spec.restart = Some(RestartPolicy::OnFailure {
+        max_retries: Some(2),
+    });
+    spec.stop_signal = Some("SIGINT".into());
+    spec.stop_timeout = Some(Duration::from_secs(3));
+    let id = client.create_container(&spec).await.unwrap();
+    client.start_container(&id).await.unwrap();
+
+    let state = client.inspect_container(&id).await.unwrap();
+    let mut mounts = state.mounts.clone();
+    mounts.sort_by(|a, b| a.target.cmp(&b.target));
+    assert_eq!(mounts.len(), 2, "{mounts:#?}");
+    let (config, data) = (&mounts[0], &mounts[1]);
+    assert_eq!(
+        config,
+        &ContainerMount {
+            kind: "bind".into(),
+            name: None,
+            source: host_path.clone(),
+            target: "/config".into(),
+            read_only: true,
+        }
+    );
+    assert_eq!(data.kind, "volume");
+    assert_eq!(data.name.as_deref(), Some(volume.as_str()));
+    assert_eq!(data.target, "/data");
+    assert!(!data.read_only);
+    assert_eq!(state.memory_bytes, Some(64 << 20));
+    assert_eq!(state.nano_cpus, Some(500_000_000));
+    assert_eq!(
+        state.restart,
+        RestartPolicy::OnFailure {
+            max_retries: Some(2)
+        }
+    );
+    assert_eq!(state.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(state.stop_timeout, Some(Duration::from_secs(3)));
+
+    // The mounts are really there: the host file reads, the read-only one refuses writes, the
+    // named volume takes them.
+    assert_eq!(exec(&spec.name, "cat /config/greeting"), "from the host");
+    assert_eq!(
+        exec(
+            &spec.name,
+            "touch /config/x 2>/dev/null && echo writable || echo read-only"
+        )
+        .trim(),
+        "read-only"
+    );
+    exec(&spec.name, "echo kept > /data/file");
+    assert_eq!(exec(&spec.name, "cat /data/file").trim(), "kept");
+
+    // The policy can change on a running container.
+    client
+        .set_restart_policy(&id, RestartPolicy::UnlessStopped)
+        .await
+        .unwrap();
+    let updated = client.inspect_container(&id).await.unwrap();
+    assert_eq!(updated.restart, RestartPolicy::UnlessStopped);
+    assert!(updated.running, "{updated:?}");
+
+    // Without settings, the engine's defaults: nothing mounted, no limits, no restart.
+    let plain_id = client
+        .create_container(&cleanup.spec("plain"))
+        .await
+        .unwrap();
+    let plain = client.inspect_container(&plain_id).await.unwrap();
+    assert!(plain.mounts.is_empty(), "{plain:?}");
+    assert_eq!((plain.memory_bytes, plain.nano_cpus), (None, None));
+    assert_eq!(plain.restart, RestartPolicy::No);
+    assert_eq!(plain.stop_timeout, None);
+    let _ = std::fs::remove_dir_all(&host_dir);
 }
 
 #[tokio::test]

@@ -245,6 +245,7 @@ mod tests {
             watch_digest: true,
             created_at: 0,
             poll: true,
+            volumes: "[]".into(),
         }
     }
 

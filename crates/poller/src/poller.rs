@@ -248,17 +248,13 @@ impl Poller {
             Some(registry) => self.target.credentials(registry)?,
             None => None,
         };
-        let config = self.config.client.clone();
-        let own = registry
-            .and_then(|registry| {
-                RegistryClient::new(&registry.url, credentials.clone(), config.clone()).ok()
-            })
-            .filter(|client| client.registry() == name.registry());
-        let client = match own {
-            Some(client) => client,
-            None => RegistryClient::for_host(name.registry(), credentials, config)
-                .map_err(|error| error.to_string())?,
-        };
+        let client = RegistryClient::for_image(
+            name.registry(),
+            registry.map(|registry| registry.url.as_str()),
+            credentials,
+            self.config.client.clone(),
+        )
+        .map_err(|error| error.to_string())?;
         clients.insert(key, client.clone());
         Ok(client)
     }

@@ -18,6 +18,8 @@ use crate::seed;
 
 /// How long shutdown waits for running deploys.
 const DEPLOY_DRAIN: Duration = Duration::from_secs(60);
+/// How long a stop waits for notifications still being sent.
+const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
 
 /// Runs the server until it is told to stop.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
@@ -41,11 +43,6 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         DeployerConfig::default(),
     )
     .map_err(|error| error.to_string())?;
-    match deployer.recover_after_restart() {
-        Ok(0) => {}
-        Ok(count) => log::warn!("{count} deploy(s) were interrupted by the last shutdown"),
-        Err(error) => log::error!("cannot clean up after the last run: {error}"),
-    }
     match NpmRouter::from_settings(&settings, &secrets)? {
         Some(router) => {
             log::info!(
@@ -58,10 +55,19 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
             "no Nginx Proxy Manager configured: instances are reached at their container address"
         ),
     }
+    // With the router set, so the routes are checked too.
+    match deployer.reconcile() {
+        Ok(done) if done.interrupted > 0 => log::warn!(
+            "{} deploy(s) were interrupted by the last shutdown",
+            done.interrupted
+        ),
+        Ok(_) => {}
+        Err(error) => log::error!("cannot clean up after the last run: {error}"),
+    }
     let (poller, poll_status) = crate::poll::start(&store, &deployer)?;
 
     let state = api::AppState {
-        store,
+        store: store.clone(),
         deployer: deployer.clone(),
         hub,
         secrets,
@@ -79,6 +85,12 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         log::warn!(
             "stopping with deploys still running; they will be marked interrupted at the next start"
         );
+    }
+    if !deployer.notifier().wait_idle(NOTIFY_DRAIN) {
+        log::warn!("stopping with notifications still unsent");
+    }
+    if let Err(error) = store.checkpoint() {
+        log::warn!("{error}");
     }
     Ok(())
 }

@@ -465,7 +465,7 @@ fn a_moved_tag_redeploys_without_colliding_and_an_unchanged_one_is_skipped() {
     assert_eq!(skipped["status"], "skipped", "{skipped:#}");
     let reason = skipped["reason"].as_str().unwrap_or_default();
     assert!(reason.contains("already runs moving"), "{skipped:#}");
-    assert_eq!(server.containers(), [first_name.clone()]);
+    assert_eq!(server.containers(), std::slice::from_ref(&first_name));
 
     // The tag moves to another image: a new deploy with a container name of its own.
     server.push_as("v2", "moving");

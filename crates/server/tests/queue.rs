@@ -21,7 +21,7 @@ fn two_hundred_concurrent_webhooks_over_twenty_stages_are_all_recorded_and_seria
         tag_pattern: "dev-only".into(),
         more_stages: stages
             .iter()
-            .map(|stage| (stage.clone(), format!("{stage}-*")))
+            .map(|stage| (stage.clone(), format!("tag_pattern: \"{stage}-*\"")))
             .collect(),
         ..Options::default()
     });

@@ -531,6 +531,9 @@ fn free_addr() -> SocketAddr {
 
 /// One test's folder, project and network; removes the project's containers and the network on
 /// drop, even when the test failed.
+/// The NPM user the seed names.
+const NPM_IDENTITY: &str = "deploy@example.com";
+
 struct Case {
     bed: Testbed,
     project: String,
@@ -540,6 +543,9 @@ struct Case {
     /// `RUST_LOG` of every process of the binary; `None` leaves the default.
     log: Option<&'static str>,
     serves: AtomicUsize,
+    /// The NPM the seed names (the test double), started with the planted password once the
+    /// secrets are known: deploys log in to it and route through it.
+    npm: std::sync::OnceLock<npm_double::NpmDouble>,
 }
 
 impl Case {
@@ -568,6 +574,7 @@ impl Case {
             dir,
             log,
             serves: AtomicUsize::new(0),
+            npm: std::sync::OnceLock::new(),
         }
     }
 
@@ -590,13 +597,18 @@ impl Case {
 
     /// A seed file that takes every secret from the variables of `secrets`.
     fn seed(&self, secrets: &Secrets) -> String {
+        let npm = self.npm.get_or_init(|| {
+            npm_double::NpmDouble::builder()
+                .user(NPM_IDENTITY, &secrets.npm_password.value)
+                .start()
+        });
         format!(
             r#"settings:
   network: {network}
   webhook_secret_env: {webhook}
   npm:
-    url: http://npm.invalid:81
-    identity: deploy@example.com
+    url: {npm_url}
+    identity: {npm_identity}
     password_env: {npm}
   notifications:
     - kind: webhook
@@ -627,6 +639,8 @@ projects:
             network = self.network,
             webhook = secrets.webhook.variable,
             npm = secrets.npm_password.variable,
+            npm_url = npm.url(),
+            npm_identity = NPM_IDENTITY,
             notification = secrets.notification_url.variable,
             registry = self.bed.auth_registry,
             user = self.bed.auth_user,

@@ -18,6 +18,7 @@ pub use models::configuration::{
     NewConfiguration, NewNotification, NewNpmSettings, NewProjectWithStages, NewRegistry,
     NewSettings, Seal,
 };
+pub use models::container_settings::ContainerSettings;
 pub use models::deploy::{Decision, Deploy, DeployStatus, DeployView, NewDeploy, Trigger};
 pub use models::deploy_log::LogLine;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};

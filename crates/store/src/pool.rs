@@ -9,7 +9,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::sqlite::SqliteConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
-use crate::error::{Result, StoreError};
+use crate::error::{QueryContext, Result, StoreError};
 
 const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
 
@@ -95,6 +95,16 @@ impl Store {
 
     pub(crate) fn conn(&self) -> Result<Conn> {
         Ok(self.pool.get()?)
+    }
+
+    /// Moves everything in the write-ahead log into the database file and empties the log. Call
+    /// at shutdown: threads that still hold the pool when the process exits would otherwise
+    /// leave the log for the next start to replay.
+    pub fn checkpoint(&self) -> Result<()> {
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut *self.conn()?)
+            .context("emptying the write-ahead log")?;
+        Ok(())
     }
 }
 

@@ -52,6 +52,11 @@ diesel::table! {
         volumes -> Text,
         memory_bytes -> Nullable<BigInt>,
         nano_cpus -> Nullable<BigInt>,
+        health_kind -> Text,
+        health_status -> Text,
+        restart_policy -> Text,
+        stop_timeout_ms -> BigInt,
+        stop_signal -> Nullable<Text>,
     }
 }
 
@@ -71,6 +76,7 @@ diesel::table! {
         watch_digest -> Bool,
         created_at -> BigInt,
         poll -> Bool,
+        volumes -> Text,
     }
 }
 
@@ -89,6 +95,7 @@ diesel::table! {
         created_at -> BigInt,
         started_at -> Nullable<BigInt>,
         finished_at -> Nullable<BigInt>,
+        container_settings -> Nullable<Text>,
     }
 }
 

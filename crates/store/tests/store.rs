@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use store::{
-    Decision, DeployStatus, InstanceStatus, NewConfiguration, NewDeploy, NewInstance,
-    NewNotification, NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry, NewSettings,
-    NewStage, PlainSecret, PollState, RegistryChanges, Sealed, SecretChange, SecretInput,
-    SecretPlace, Store, StoreError, Trigger,
+    ContainerSettings, Decision, DeployStatus, InstanceStatus, NewConfiguration, NewDeploy,
+    NewInstance, NewNotification, NewNpmSettings, NewProject, NewProjectWithStages, NewRegistry,
+    NewSettings, NewStage, PlainSecret, PollState, RegistryChanges, Sealed, SecretChange,
+    SecretInput, SecretPlace, Store, StoreError, Trigger,
 };
 
 fn open() -> (tempfile::TempDir, Store) {
@@ -79,6 +79,11 @@ fn configuration() -> NewConfiguration {
                 volumes: NewProject::volumes_json(&["shop-data:/data".to_string()]),
                 memory_bytes: Some(256 * 1024 * 1024),
                 nano_cpus: Some(500_000_000),
+                restart_policy: "on-failure:3".into(),
+                stop_timeout_ms: 30_000,
+                stop_signal: Some("SIGINT".into()),
+                health_kind: "http".into(),
+                health_status: "200-299,404".into(),
             },
             stages: vec![
                 NewStage {
@@ -87,6 +92,7 @@ fn configuration() -> NewConfiguration {
                     auto_deploy: true,
                     max_instances: 1,
                     poll: true,
+                    volumes: vec!["/srv/dev:/data:ro".into()],
                     ..NewStage::default()
                 },
                 NewStage {
@@ -285,8 +291,14 @@ fn the_full_stage_rules_and_container_settings_are_stored() {
     assert_eq!(project.volume_list(), ["shop-data:/data"]);
     assert_eq!(project.memory_bytes, Some(256 * 1024 * 1024));
     assert_eq!(project.nano_cpus, Some(500_000_000));
+    assert_eq!(project.restart_policy, "on-failure:3");
+    assert_eq!(project.stop_timeout_ms, 30_000);
+    assert_eq!(project.stop_signal.as_deref(), Some("SIGINT"));
     let stages = store.stages_of(project.id).unwrap();
+    let dev = stages.iter().find(|s| s.name == "dev").unwrap();
+    assert_eq!(dev.volume_list(), ["/srv/dev:/data:ro"]);
     let prod = stages.iter().find(|s| s.name == "prod").unwrap();
+    assert_eq!(prod.volume_list(), Vec::<String>::new());
     assert_eq!(prod.tag_pattern, None);
     assert_eq!(prod.tag_semver.as_deref(), Some(">=1.0.0"));
     assert_eq!(prod.promote_from.as_deref(), Some("dev"));
@@ -295,6 +307,28 @@ fn the_full_stage_rules_and_container_settings_are_stored() {
     assert_eq!(env.len(), 1);
     assert_eq!(env[0].name, "DATABASE_URL");
     assert_eq!(env[0].value_env.as_deref(), Some("SHOP_DB"));
+}
+
+#[test]
+fn the_health_gate_is_stored_and_only_known_kinds_are_accepted() {
+    let (_dir, store) = seeded();
+    let project = store.projects().unwrap().remove(0);
+    assert_eq!(
+        (project.health_kind.as_str(), project.health_status.as_str()),
+        ("http", "200-299,404")
+    );
+
+    let (_dir, store) = open();
+    let mut docker = configuration();
+    docker.projects[0].project.health_kind = "docker".into();
+    import(&store, &docker).unwrap();
+    assert_eq!(store.projects().unwrap()[0].health_kind, "docker");
+
+    let (_dir, store) = open();
+    let mut unknown = configuration();
+    unknown.projects[0].project.health_kind = "tcp".into();
+    assert!(import(&store, &unknown).is_err());
+    assert!(store.projects().unwrap().is_empty(), "nothing is imported");
 }
 
 #[test]
@@ -454,6 +488,50 @@ fn the_database_runs_in_wal_mode() {
     let (dir, store) = seeded();
     new_deploy(&store, "dev-1");
     assert!(dir.path().join("dw.sqlite-wal").exists());
+}
+
+fn container_settings(image: &str) -> ContainerSettings {
+    ContainerSettings {
+        image: image.into(),
+        port: 8080,
+        network: "dw-net".into(),
+        env: BTreeMap::from([("LOG_LEVEL".to_string(), "info".to_string())]),
+        secret_env: vec!["DATABASE_URL".into()],
+        volumes: vec!["shop-data:/data".into(), "/srv/dev:/srv:ro".into()],
+        memory_bytes: Some(256 << 20),
+        nano_cpus: Some(500_000_000),
+        restart: "unless-stopped".into(),
+        stop_signal: Some("SIGINT".into()),
+        stop_timeout_secs: 30,
+    }
+}
+
+#[test]
+fn a_deploys_container_settings_are_recorded_and_read_back() {
+    let (_dir, store) = seeded();
+    let deploy = new_deploy(&store, "dev-1");
+    assert_eq!(deploy.container_settings, None);
+    assert_eq!(deploy.recorded_settings(), None, "nothing before creation");
+    let settings = container_settings("127.0.0.1:5000/acme/shop@sha256:abcd");
+    store
+        .record_container_settings(deploy.id, &settings)
+        .unwrap();
+    let read = store.deploy(deploy.id).unwrap();
+    assert_eq!(read.recorded_settings(), Some(settings.clone()));
+    let json: serde_json::Value =
+        serde_json::from_str(read.container_settings.as_deref().unwrap()).unwrap();
+    assert_eq!(json["secret_env"], serde_json::json!(["DATABASE_URL"]));
+    assert_eq!(json["stop_signal"], "SIGINT");
+    assert_eq!(json["stop_timeout_secs"], 30);
+    // The listing carries it too; another deploy's record is its own.
+    let other = new_deploy(&store, "dev-2");
+    let mut changed = settings.clone();
+    changed.stop_timeout_secs = 5;
+    changed.stop_signal = None;
+    store.record_container_settings(other.id, &changed).unwrap();
+    let recent = store.recent_deploys(10).unwrap();
+    assert_eq!(recent[0].deploy.recorded_settings(), Some(changed));
+    assert_eq!(recent[1].deploy.recorded_settings(), Some(settings));
 }
 
 #[test]
@@ -627,11 +705,24 @@ fn upgrading_an_old_database_keeps_its_rows_and_seals_the_old_webhook_secret() {
         .unwrap();
     }
     let store = Store::open(&path).unwrap();
+    // Projects from before the health gate keep their check: HTTP, any 2xx or 3xx.
+    let project = store.project(1).unwrap();
+    assert_eq!(
+        (project.health_kind.as_str(), project.health_status.as_str()),
+        ("http", "200-399")
+    );
     // Rebuilding the stages table kept every row that refers to it.
     let stage = store.stage(7).unwrap();
     assert_eq!(stage.tag_pattern.as_deref(), Some("dev-*"));
     assert!(!stage.watch_digest && !stage.include_prerelease);
     assert!(!stage.poll, "existing stages are not polled");
+    assert_eq!(stage.volume_list(), Vec::<String>::new());
+    // Existing projects get the container defaults; old deploys have no recorded settings.
+    let project = store.project(1).unwrap();
+    assert_eq!(project.restart_policy, "unless-stopped");
+    assert_eq!(project.stop_timeout_ms, 10_000);
+    assert_eq!(project.stop_signal, None);
+    assert_eq!(store.deploy(1).unwrap().recorded_settings(), None);
     assert_eq!(store.deploy(1).unwrap().stage_id, 7);
     assert_eq!(store.logs_after(1, 0).unwrap().len(), 1);
     assert_eq!(store.live_instances_of_stage(7).unwrap().len(), 1);

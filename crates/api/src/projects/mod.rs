@@ -1,3 +1,4 @@
-//! Project endpoints.
+//! Project endpoints: listing, and deploying a tag to a stage.
 
+pub mod deploy;
 pub mod list;

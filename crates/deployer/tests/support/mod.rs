@@ -22,8 +22,8 @@ use docker_client::{ContainerSummary, DockerClient};
 use events::{Event, Hub, HubConfig, Next, Subscription};
 use poller::ImageReference;
 use store::{
-    Deploy, DeployStatus, Instance, LogLine, NewConfiguration, NewProject, NewProjectWithStages,
-    NewSettings, NewStage, PlainSecret, SecretInput, Store, Trigger,
+    Deploy, DeployStatus, Instance, LogLine, NewConfiguration, NewNotification, NewProject,
+    NewProjectWithStages, NewSettings, NewStage, PlainSecret, SecretInput, Store, Trigger,
 };
 
 /// The value of the secret environment variable every test project has.
@@ -68,7 +68,8 @@ pub fn registry() -> String {
     testbed_var("DW_TEST_REGISTRY")
 }
 
-/// The local repository holding the test images (tags v1, v2, unhealthy, crashing).
+/// The local repository holding the test images (tags v1, v2, unhealthy, crashing, healthcheck,
+/// sick).
 pub fn test_image() -> String {
     testbed_var("DW_TEST_IMAGE")
 }
@@ -188,7 +189,49 @@ impl Bed {
         Bed::build(stages, docker, route_target)
     }
 
+    /// A bed whose settings send notifications to `targets`, (kind, URL) pairs.
+    pub fn with_notifications(stages: Vec<NewStage>, targets: &[(&str, &str)]) -> Bed {
+        let docker = DockerClient::new(None).expect("DOCKER_HOST is usable");
+        let notifications = targets
+            .iter()
+            .map(|&(kind, url)| NewNotification {
+                kind: kind.to_owned(),
+                url: SecretInput {
+                    value: PlainSecret::new(url),
+                    env: None,
+                },
+            })
+            .collect();
+        Bed::build_notifying(stages, docker, "container_ip", notifications)
+    }
+
     fn build(stages: Vec<NewStage>, docker: DockerClient, route_target: &str) -> Bed {
+        Bed::build_notifying(stages, docker, route_target, Vec::new())
+    }
+
+    /// A bed whose project settings `adjust` changes before they are stored (its health check,
+    /// say).
+    pub fn with_project(stages: Vec<NewStage>, adjust: &dyn Fn(&mut NewProject)) -> Bed {
+        let docker = DockerClient::new(None).expect("DOCKER_HOST is usable");
+        Bed::build_with(stages, docker, "container_ip", Vec::new(), adjust)
+    }
+
+    fn build_notifying(
+        stages: Vec<NewStage>,
+        docker: DockerClient,
+        route_target: &str,
+        notifications: Vec<NewNotification>,
+    ) -> Bed {
+        Bed::build_with(stages, docker, route_target, notifications, &|_| {})
+    }
+
+    fn build_with(
+        stages: Vec<NewStage>,
+        docker: DockerClient,
+        route_target: &str,
+        notifications: Vec<NewNotification>,
+        adjust: &dyn Fn(&mut NewProject),
+    ) -> Bed {
         let run = run_id();
         let project = format!("dep-{run}");
         let repo = format!("{}/deployer-{run}/app", registry());
@@ -196,11 +239,17 @@ impl Bed {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Store::open(&dir.path().join("dw.sqlite")).expect("the store opens");
         let secrets = Secrets::new(Cipher::new(SecretKey::generate()));
+        let mut config = configuration(
+            &project,
+            &repo,
+            &network,
+            stages,
+            route_target,
+            notifications,
+        );
+        adjust(&mut config.projects[0].project);
         store
-            .import_configuration(
-                &configuration(&project, &repo, &network, stages, route_target),
-                &|place, value| secrets.seal(place, value),
-            )
+            .import_configuration(&config, &|place, value| secrets.seal(place, value))
             .expect("the test configuration imports");
         let hub = Hub::new(HubConfig {
             replay_capacity: 4096,
@@ -215,6 +264,7 @@ impl Bed {
             DeployerConfig {
                 max_parallel_deploys: 2,
                 stop_timeout: Duration::from_secs(1),
+                drain: Duration::from_millis(500),
             },
         )
         .expect("the deployer starts");
@@ -387,6 +437,28 @@ impl Bed {
         instance
     }
 
+    /// Asserts that a failed deploy left nothing behind (no container, no half-made instance)
+    /// and that `old` still serves.
+    pub fn assert_failed_cleanly(&self, failed: &Deploy, old: &str) {
+        assert_eq!(
+            failed.status,
+            DeployStatus::Failed,
+            "log:\n{}",
+            self.log_text(failed.id)
+        );
+        assert!(
+            self.containers_of_deploy(failed.id).is_empty(),
+            "the failed deploy's container is still there: {:?}",
+            self.containers_of_deploy(failed.id)
+        );
+        let made = self
+            .store
+            .instances_with_status(store::InstanceStatus::Starting)
+            .expect("instances list");
+        assert!(made.is_empty(), "{made:#?}");
+        self.assert_serving(old);
+    }
+
     /// Containers of this project carrying every given label as well.
     pub fn containers(&self, more_labels: &[(&str, &str)]) -> Vec<ContainerSummary> {
         let mut filter = vec![(labels::PROJECT, Some(self.project.as_str()))];
@@ -442,6 +514,7 @@ fn configuration(
     network: &str,
     stages: Vec<NewStage>,
     route_target: &str,
+    notifications: Vec<NewNotification>,
 ) -> NewConfiguration {
     let now = store::now_ms();
     NewConfiguration {
@@ -458,7 +531,7 @@ fn configuration(
             npm: None,
         },
         registries: Vec::new(),
-        notifications: Vec::new(),
+        notifications,
         projects: vec![NewProjectWithStages {
             project: NewProject {
                 name: project.to_owned(),
@@ -478,6 +551,12 @@ fn configuration(
                 volumes: NewProject::volumes_json(&[]),
                 memory_bytes: None,
                 nano_cpus: None,
+                restart_policy: "unless-stopped".into(),
+                // As short as the deployer's own fallback, so replacing an instance is quick.
+                stop_timeout_ms: 1_000,
+                stop_signal: None,
+                health_kind: "http".into(),
+                health_status: "200-399".into(),
             },
             registry: None,
             secret_env: vec![(

@@ -149,6 +149,24 @@ impl RegistryClient {
         RegistryClient::new(&base_for_host(host), credentials, config)
     }
 
+    /// The client for an image: the stored registry's (its URL's scheme, its credentials) when
+    /// that registry serves the image's host, else one for the image's host, still with the
+    /// credentials when there are any.
+    pub fn for_image(
+        image_host: &str,
+        registry_url: Option<&str>,
+        credentials: Option<Credentials>,
+        config: ClientConfig,
+    ) -> Result<RegistryClient, RegistryError> {
+        let own = registry_url
+            .and_then(|url| RegistryClient::new(url, credentials.clone(), config.clone()).ok())
+            .filter(|client| client.registry() == image_host);
+        match own {
+            Some(client) => Ok(client),
+            None => RegistryClient::for_host(image_host, credentials, config),
+        }
+    }
+
     /// Probes `/v2/` and authenticates: whether the registry answers and lets these
     /// credentials (or anonymous users) in. For "test connection" buttons.
     pub fn check(&self) -> Result<(), RegistryError> {

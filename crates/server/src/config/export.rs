@@ -128,8 +128,14 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
             put(&mut entry, "port", i64::from(port));
         }
         let mut health = Mapping::new();
+        if project.health_kind != "http" {
+            put(&mut health, "kind", project.health_kind.as_str());
+        }
         if project.health_path != "/" {
             put(&mut health, "path", project.health_path.as_str());
+        }
+        if project.health_status != deployer::StatusRanges::DEFAULT {
+            put(&mut health, "status", project.health_status.as_str());
         }
         for (key, ms, default) in [
             ("interval", project.health_interval_ms, 1000),
@@ -191,6 +197,19 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
         if !limits.is_empty() {
             put(&mut entry, "limits", limits);
         }
+        if project.restart_policy != super::validate::DEFAULT_RESTART {
+            put(&mut entry, "restart", project.restart_policy.as_str());
+        }
+        if project.stop_timeout_ms != super::validate::DEFAULT_STOP_TIMEOUT.as_millis() as i64 {
+            put(
+                &mut entry,
+                "stop_timeout",
+                duration(project.stop_timeout_ms),
+            );
+        }
+        if let Some(signal) = &project.stop_signal {
+            put(&mut entry, "stop_signal", signal.as_str());
+        }
         let mut stages = Mapping::new();
         for stage in store.stages_of(project.id)? {
             let mut map = Mapping::new();
@@ -223,6 +242,10 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
             }
             if stage.poll {
                 put(&mut map, "poll", true);
+            }
+            let volumes = stage.volume_list();
+            if !volumes.is_empty() {
+                put(&mut map, "volumes", volumes);
             }
             put(&mut stages, stage.name.as_str(), map);
         }

@@ -66,12 +66,19 @@ pub struct RawProject {
     pub secret_env: BTreeMap<String, String>,
     pub volumes: Vec<String>,
     pub limits: RawLimits,
+    pub restart: Option<String>,
+    pub stop_timeout: Option<String>,
+    pub stop_signal: Option<String>,
     pub stages: BTreeMap<String, RawStage>,
 }
 
 #[derive(Debug, Default)]
 pub struct RawHealth {
+    /// `http` or `docker`.
+    pub kind: Option<String>,
     pub path: Option<String>,
+    /// Accepted HTTP statuses; a list is joined with commas (`200-299,404`).
+    pub status: Option<String>,
     pub interval: Option<String>,
     pub timeout: Option<String>,
     pub retries: Option<i64>,
@@ -97,6 +104,7 @@ pub struct RawStage {
     pub subdomain: Option<String>,
     pub watch_digest: Option<bool>,
     pub poll: Option<bool>,
+    pub volumes: Vec<String>,
 }
 
 const TOP_KEYS: &[&str] = &["settings", "registries", "projects"];
@@ -132,9 +140,20 @@ const PROJECT_KEYS: &[&str] = &[
     "secret_env",
     "volumes",
     "limits",
+    "restart",
+    "stop_timeout",
+    "stop_signal",
     "stages",
 ];
-const HEALTH_KEYS: &[&str] = &["path", "interval", "timeout", "retries", "start_period"];
+const HEALTH_KEYS: &[&str] = &[
+    "kind",
+    "path",
+    "status",
+    "interval",
+    "timeout",
+    "retries",
+    "start_period",
+];
 const LIMITS_KEYS: &[&str] = &["memory", "cpus"];
 const STAGE_KEYS: &[&str] = &[
     "tag_pattern",
@@ -147,6 +166,7 @@ const STAGE_KEYS: &[&str] = &[
     "subdomain",
     "watch_digest",
     "poll",
+    "volumes",
 ];
 
 /// Reads the tree into raw structs; `problems` gets unknown keys and wrong types, `lines` the line
@@ -339,6 +359,26 @@ impl Reader {
         }
     }
 
+    /// A scalar, or a list of scalars joined with commas: `200-399`, `204` or `[200, "300-302"]`.
+    fn scalar_or_list(&mut self, fields: &Fields<'_>, key: &str) -> Option<String> {
+        let path = fields.path(key);
+        match fields.take(key)? {
+            Node {
+                value: Value::Seq(items),
+                ..
+            } => {
+                let mut texts = Vec::new();
+                for (index, item) in items.iter().enumerate() {
+                    let item_path = format!("{path}[{index}]");
+                    self.lines.insert(item_path.clone(), item.line);
+                    texts.push(self.scalar_text(item_path, item)?);
+                }
+                Some(texts.join(","))
+            }
+            node => self.scalar_text(path, node),
+        }
+    }
+
     /// Reads the document root.
     pub fn config(&mut self, root: Option<&Node>) -> RawConfig {
         let Some(root) = root else {
@@ -437,7 +477,9 @@ impl Reader {
             Some(node) => {
                 let h = self.fields(&f.path("health"), node, HEALTH_KEYS);
                 RawHealth {
+                    kind: self.string(&h, "kind"),
                     path: self.string(&h, "path"),
+                    status: self.scalar_or_list(&h, "status"),
                     interval: self.string(&h, "interval"),
                     timeout: self.string(&h, "timeout"),
                     retries: self.integer(&h, "retries"),
@@ -470,6 +512,7 @@ impl Reader {
                 subdomain: self.string(&s, "subdomain"),
                 watch_digest: self.boolean(&s, "watch_digest"),
                 poll: self.boolean(&s, "poll"),
+                volumes: self.string_list(&s, "volumes"),
             };
             stages.insert(name.to_string(), stage);
         }
@@ -482,6 +525,9 @@ impl Reader {
             secret_env: self.string_map(&f, "secret_env"),
             volumes: self.string_list(&f, "volumes"),
             limits,
+            restart: self.string(&f, "restart"),
+            stop_timeout: self.string(&f, "stop_timeout"),
+            stop_signal: self.string(&f, "stop_signal"),
             stages,
         }
     }

@@ -142,7 +142,7 @@ fn unknown_keys_are_errors_naming_the_key_and_line() {
     assert!(
         nested.contains(&(
             Some(6),
-            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll".to_string()
+            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll, volumes".to_string()
         )),
         "{nested:#?}"
     );
@@ -578,6 +578,155 @@ fn volumes_and_limits_are_checked() {
 }
 
 #[test]
+fn containers_default_to_restarting_unless_stopped_with_ten_seconds_to_stop() {
+    let config = parse(
+        &one_project("    stages: {dev: {tag_pattern: '*'}}\n"),
+        "t",
+        &env,
+        0,
+    )
+    .unwrap();
+    let project = &config.projects[0].project;
+    assert_eq!(project.restart_policy, "unless-stopped");
+    assert_eq!(project.stop_timeout_ms, 10_000);
+    assert_eq!(project.stop_signal, None, "the image's own signal");
+    assert!(config.projects[0].stages[0].volumes.is_empty());
+}
+
+#[test]
+fn restart_stop_settings_and_stage_volumes_are_read() {
+    let config = parse(
+        &one_project(
+            "    restart: on-failure:3
+    stop_timeout: 2m
+    stop_signal: sigquit
+    volumes: ['shop-data:/data', '/srv/shop:/srv:ro']
+    stages:
+      dev:
+        tag_pattern: '*'
+        volumes: ['/srv/dev:/srv', 'dev-cache:/cache:ro']
+      prod: {tag_pattern: 'v*'}
+",
+        ),
+        "t",
+        &env,
+        0,
+    )
+    .unwrap();
+    let entry = &config.projects[0];
+    assert_eq!(entry.project.restart_policy, "on-failure:3");
+    assert_eq!(entry.project.stop_timeout_ms, 120_000);
+    assert_eq!(
+        entry.project.stop_signal.as_deref(),
+        Some("SIGQUIT"),
+        "written the way Docker writes it"
+    );
+    assert_eq!(
+        entry.project.volumes,
+        r#"["shop-data:/data","/srv/shop:/srv:ro"]"#
+    );
+    assert_eq!(
+        entry.stages[0].volumes,
+        ["/srv/dev:/srv", "dev-cache:/cache:ro"]
+    );
+    assert!(entry.stages[1].volumes.is_empty());
+    for (policy, stored) in [
+        ("no", "no"),
+        ("always", "always"),
+        ("unless-stopped", "unless-stopped"),
+        ("on-failure", "on-failure"),
+    ] {
+        let config = parse(
+            &one_project(&format!(
+                "    restart: {policy}\n    stop_timeout: 0s\n    stages: {{dev: {{tag_pattern: '*'}}}}\n"
+            )),
+            "t",
+            &env,
+            0,
+        )
+        .unwrap();
+        assert_eq!(config.projects[0].project.restart_policy, stored);
+        assert_eq!(config.projects[0].project.stop_timeout_ms, 0);
+    }
+}
+
+#[test]
+fn bad_container_settings_are_reported_with_their_lines() {
+    let text = "\
+projects:
+  shop:
+    image: a/b
+    restart: sometimes
+    stop_timeout: 1500ms
+    stop_signal: TERMINATE
+    volumes: ['data:/data', '/srv/x:/data/']
+    stages:
+      dev:
+        tag_pattern: '*'
+        volumes: ['cache', '/a:/c', 'b-vol:/c']
+      qa:
+        tag_pattern: '*'
+        volumes: '/srv:/srv'
+  other:
+    image: c/d
+    restart: on-failure:0
+    stop_timeout: 2h
+    stop_signal: 0
+    limits: {memory: 5m}
+    stages: {dev: {tag_pattern: '*'}}
+";
+    assert_eq!(
+        problems_with_lines(text),
+        [
+            (
+                Some(4),
+                "projects.shop.restart: \"sometimes\" is not a restart policy: write no, always, unless-stopped, on-failure or on-failure:N (N retries, at least 1)".to_string()
+            ),
+            (
+                Some(5),
+                "projects.shop.stop_timeout: \"1500ms\" is not whole seconds: Docker counts stop timeouts in seconds; write one such as 10s".to_string()
+            ),
+            (
+                Some(6),
+                "projects.shop.stop_signal: \"TERMINATE\" is not a signal: write a name such as SIGTERM, SIGINT or SIGQUIT, or a number from 1 to 64".to_string()
+            ),
+            (
+                Some(7),
+                "projects.shop.volumes[1]: /data is already mounted by projects.shop.volumes[0]; mount one thing per path".to_string()
+            ),
+            (
+                Some(11),
+                "projects.shop.stages.dev.volumes[0]: invalid volume \"cache\": write name:/path or /host/path:/path, optionally ending in :ro or :rw".to_string()
+            ),
+            (
+                Some(11),
+                "projects.shop.stages.dev.volumes[2]: /c is already mounted by projects.shop.stages.dev.volumes[1]; mount one thing per path".to_string()
+            ),
+            (
+                Some(14),
+                "projects.shop.stages.qa.volumes: expected a list, found a string".to_string()
+            ),
+            (
+                Some(17),
+                "projects.other.restart: \"on-failure:0\" is not a restart policy: write no, always, unless-stopped, on-failure or on-failure:N (N retries, at least 1)".to_string()
+            ),
+            (
+                Some(18),
+                "projects.other.stop_timeout: \"2h\" is longer than an hour; a stop this long would hold up the stage's deploys".to_string()
+            ),
+            (
+                Some(19),
+                "projects.other.stop_signal: \"0\" is not a signal: write a name such as SIGTERM, SIGINT or SIGQUIT, or a number from 1 to 64".to_string()
+            ),
+            (
+                Some(20),
+                "projects.other.limits.memory: memory size \"5m\" is below the 6m Docker needs to start a container".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
 fn stage_rules_promotion_and_subdomains_are_checked() {
     let found = problems(&one_project(
         "    stages:\n      a: {tag_pattern: '*', tag_semver: '1'}\n      b: {tag_pattern: '*', promote_from: b, subdomain: Shop}\n      c: {tag_pattern: '*', subdomain: 'ok.sub-domain'}\n      d: {tag_pattern: '*', subdomain: 'a..b'}\n      e: {tag_pattern: '*', poll: sometimes}\n",
@@ -604,4 +753,123 @@ fn a_file_that_is_not_a_mapping_is_one_problem() {
         )]
     );
     assert!(parse("~\n", "t", &env, 0).is_ok());
+}
+
+#[test]
+fn health_checks_default_to_http_accepting_2xx_and_3xx() {
+    let config = parse(
+        &one_project("    stages: {dev: {tag_pattern: '*'}}\n"),
+        "t",
+        &env,
+        0,
+    )
+    .unwrap();
+    let project = &config.projects[0].project;
+    assert_eq!(
+        (project.health_kind.as_str(), project.health_status.as_str()),
+        ("http", "200-399")
+    );
+}
+
+#[test]
+fn accepted_statuses_are_a_range_a_status_or_a_list_stored_in_one_form() {
+    for (written, stored) in [
+        ("'200-299, 404'", "200-299,404"),
+        ("204", "204"),
+        ("[200, '300-302']", "200,300-302"),
+        ("[300-399, 200-299]", "200-399"),
+    ] {
+        let text = one_project(&format!(
+            "    health: {{path: /ready, status: {written}}}\n    stages: {{dev: {{tag_pattern: '*'}}}}\n"
+        ));
+        let config = parse(&text, "t", &env, 0).unwrap_or_else(|e| panic!("{written}: {e}"));
+        assert_eq!(
+            config.projects[0].project.health_status, stored,
+            "{written}"
+        );
+    }
+}
+
+#[test]
+fn docker_health_checks_take_the_interval_and_start_period() {
+    let config = parse(
+        &one_project(
+            "    health:\n      kind: docker\n      interval: 500ms\n      start_period: 20s\n    stages: {dev: {tag_pattern: '*'}}\n",
+        ),
+        "t",
+        &env,
+        0,
+    )
+    .unwrap();
+    let project = &config.projects[0].project;
+    assert_eq!(project.health_kind, "docker");
+    assert_eq!(project.health_interval_ms, 500);
+    assert_eq!(project.health_start_period_ms, 20_000);
+}
+
+#[test]
+fn bad_health_settings_are_reported_with_their_lines() {
+    let text = "\
+projects:
+  shop:
+    image: a/b
+    health:
+      kind: tcp
+      status: 200-600
+      interval: 0s
+    stages: {dev: {tag_pattern: '*'}}
+  list:
+    image: c/d
+    health:
+      status: [200, {code: 404}, 399-300]
+    stages: {dev: {tag_pattern: '*'}}
+  other:
+    image: e/f
+    health:
+      kind: docker
+      path: /healthz
+      status: 200-299
+      retries: 3
+    stages: {dev: {tag_pattern: '*'}}
+";
+    assert_eq!(
+        problems_with_lines(text),
+        [
+            (
+                Some(5),
+                "projects.shop.health.kind: \"tcp\" is not one of http, docker".to_string()
+            ),
+            (
+                Some(6),
+                "projects.shop.health.status: invalid status range \"200-600\": 600 is not an HTTP status (100 to 599)".to_string()
+            ),
+            (
+                Some(7),
+                "projects.shop.health.interval: must be more than 0s".to_string()
+            ),
+            (
+                Some(12),
+                "projects.list.health.status[1]: expected a string, found a mapping".to_string()
+            ),
+            (
+                Some(18),
+                "projects.other.health.path: only kind http uses this: kind docker follows the container's own HEALTHCHECK".to_string()
+            ),
+            (
+                Some(19),
+                "projects.other.health.status: only kind http uses this: kind docker follows the container's own HEALTHCHECK".to_string()
+            ),
+            (
+                Some(20),
+                "projects.other.health.retries: only kind http uses this: kind docker follows the container's own HEALTHCHECK".to_string()
+            ),
+        ]
+    );
+    let reversed = problems(&one_project(
+        "    health: {status: '399-200'}\n    stages: {dev: {tag_pattern: '*'}}\n",
+    ));
+    assert_eq!(
+        reversed,
+        ["projects.shop.health.status: invalid status range \"399-200\": 399 is above 200"]
+    );
 }

@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use deployer::{HealthKind, StatusRanges};
+use docker_client::{RestartPolicy, VolumeMount, parse_stop_signal};
 use poller::{ImageName, TagRule, TagRuleError};
 use store::{
     NewConfiguration, NewNotification, NewNpmSettings, NewProject, NewProjectWithStages,
@@ -475,12 +477,9 @@ impl Checker<'_> {
             }
         }
         let secret_env = self.secret_env(path, raw);
-        for (index, volume) in raw.volumes.iter().enumerate() {
-            if let Err(message) = check_volume(volume) {
-                self.problem(format!("{path}.volumes[{index}]"), message);
-            }
-        }
+        self.volumes(&format!("{path}.volumes"), &raw.volumes);
         let (memory_bytes, nano_cpus) = self.limits(&format!("{path}.limits"), &raw.limits);
+        let container = self.container(path, raw);
         if raw.stages.is_empty() {
             self.problem(
                 format!("{path}.stages"),
@@ -510,11 +509,16 @@ impl Checker<'_> {
                 health_timeout_ms: millis(health.timeout),
                 health_retries: health.retries,
                 health_start_period_ms: millis(health.start_period),
+                health_kind: health.kind.as_str().to_string(),
+                health_status: health.status.to_string(),
                 env: NewProject::env_json(&raw.env),
                 created_at: now_ms,
                 volumes: NewProject::volumes_json(&raw.volumes),
                 memory_bytes,
                 nano_cpus,
+                restart_policy: container.restart,
+                stop_timeout_ms: container.stop_timeout_ms,
+                stop_signal: container.stop_signal,
             },
             registry: raw.registry.clone(),
             secret_env,
@@ -564,9 +568,87 @@ impl Checker<'_> {
         values.into_iter().collect()
     }
 
+    /// Volume mounts (`name:/path`, `/host:/path`, optionally `:ro`); two for one path inside the
+    /// container would make the engine refuse the container.
+    fn volumes(&mut self, path: &str, volumes: &[String]) {
+        let mut targets: HashMap<String, usize> = HashMap::new();
+        for (index, volume) in volumes.iter().enumerate() {
+            match VolumeMount::parse(volume) {
+                Err(message) => self.problem(format!("{path}[{index}]"), message),
+                Ok(mount) => {
+                    if let Some(first) = targets.insert(mount.target.clone(), index) {
+                        self.problem(
+                            format!("{path}[{index}]"),
+                            format!(
+                                "{} is already mounted by {path}[{first}]; mount one thing per path",
+                                mount.target
+                            ),
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    /// The restart policy, stop timeout and stop signal of the project's containers.
+    fn container(&mut self, path: &str, raw: &RawProject) -> Container {
+        let restart = match raw.restart.as_deref() {
+            None => DEFAULT_RESTART.to_string(),
+            Some(text) => match RestartPolicy::parse(text) {
+                Ok(policy) => policy.to_string(),
+                Err(message) => {
+                    self.problem(format!("{path}.restart"), message);
+                    DEFAULT_RESTART.to_string()
+                }
+            },
+        };
+        let timeout_path = format!("{path}.stop_timeout");
+        let stop_timeout = self.duration(
+            timeout_path.clone(),
+            raw.stop_timeout.as_deref(),
+            DEFAULT_STOP_TIMEOUT,
+        );
+        if stop_timeout.subsec_nanos() != 0 {
+            self.problem(
+                timeout_path,
+                format!(
+                    "{:?} is not whole seconds: Docker counts stop timeouts in seconds; write one such as 10s",
+                    raw.stop_timeout.as_deref().unwrap_or_default()
+                ),
+            );
+        } else if stop_timeout > MAX_STOP_TIMEOUT {
+            self.problem(
+                timeout_path,
+                format!(
+                    "{:?} is longer than an hour; a stop this long would hold up the stage's deploys",
+                    raw.stop_timeout.as_deref().unwrap_or_default()
+                ),
+            );
+        }
+        let stop_signal = raw.stop_signal.as_deref().and_then(|text| {
+            parse_stop_signal(text)
+                .map_err(|message| self.problem(format!("{path}.stop_signal"), message))
+                .ok()
+        });
+        Container {
+            restart,
+            stop_timeout_ms: millis(stop_timeout),
+            stop_signal,
+        }
+    }
+
     fn limits(&mut self, path: &str, raw: &RawLimits) -> (Option<i64>, Option<i64>) {
         let memory = raw.memory.as_deref().and_then(|text| {
             parse_memory(text)
+                .and_then(|bytes| {
+                    if bytes < MIN_MEMORY {
+                        Err(format!(
+                            "memory size {text:?} is below the 6m Docker needs to start a container"
+                        ))
+                    } else {
+                        Ok(bytes)
+                    }
+                })
                 .map_err(|message| self.problem(format!("{path}.memory"), message))
                 .ok()
         });
@@ -586,6 +668,37 @@ impl Checker<'_> {
     }
 
     fn health(&mut self, path: &str, raw: &RawHealth) -> Health {
+        let kind = match raw.kind.as_deref() {
+            None => HealthKind::Http,
+            Some(name) => HealthKind::parse(name).unwrap_or_else(|| {
+                self.problem(
+                    format!("{path}.kind"),
+                    format!("{name:?} is not one of {}", HealthKind::NAMES.join(", ")),
+                );
+                HealthKind::Http
+            }),
+        };
+        if kind == HealthKind::Docker {
+            let http_only = [
+                ("path", raw.path.is_some()),
+                ("status", raw.status.is_some()),
+                ("timeout", raw.timeout.is_some()),
+                ("retries", raw.retries.is_some()),
+            ];
+            for (key, _) in http_only.into_iter().filter(|(_, given)| *given) {
+                self.problem(
+                    format!("{path}.{key}"),
+                    "only kind http uses this: kind docker follows the container's own HEALTHCHECK",
+                );
+            }
+        }
+        let status = match raw.status.as_deref() {
+            None => StatusRanges::default(),
+            Some(text) => StatusRanges::parse(text).unwrap_or_else(|message| {
+                self.problem(format!("{path}.status"), message);
+                StatusRanges::default()
+            }),
+        };
         let health_path = raw.path.clone().unwrap_or_else(|| "/".to_string());
         if !health_path.starts_with('/') || health_path.contains(char::is_whitespace) {
             self.problem(
@@ -604,18 +717,22 @@ impl Checker<'_> {
                 30
             }
         };
+        let mut positive = |key: &str, value: Option<&str>, default: Duration| {
+            let duration = self.duration(format!("{path}.{key}"), value, default);
+            if duration.is_zero() {
+                self.problem(format!("{path}.{key}"), "must be more than 0s");
+                return default;
+            }
+            duration
+        };
+        let interval = positive("interval", raw.interval.as_deref(), Duration::from_secs(1));
+        let timeout = positive("timeout", raw.timeout.as_deref(), Duration::from_secs(2));
         Health {
+            kind,
             path: health_path,
-            interval: self.duration(
-                format!("{path}.interval"),
-                raw.interval.as_deref(),
-                Duration::from_secs(1),
-            ),
-            timeout: self.duration(
-                format!("{path}.timeout"),
-                raw.timeout.as_deref(),
-                Duration::from_secs(2),
-            ),
+            status,
+            interval,
+            timeout,
             retries,
             start_period: self.duration(
                 format!("{path}.start_period"),
@@ -676,6 +793,7 @@ impl Checker<'_> {
                 );
             }
         }
+        self.volumes(&format!("{path}.volumes"), &raw.volumes);
         if let Some(subdomain) = &raw.subdomain {
             let valid = subdomain.len() <= 253 && subdomain.split('.').all(is_label);
             if !valid {
@@ -699,36 +817,8 @@ impl Checker<'_> {
             subdomain: raw.subdomain.clone(),
             watch_digest: raw.watch_digest.unwrap_or(false),
             poll: raw.poll.unwrap_or(false),
+            volumes: raw.volumes.clone(),
         }
-    }
-}
-
-/// `name:/path` or `/host/path:/path`, with an optional `:ro` or `:rw`.
-fn check_volume(volume: &str) -> Result<(), String> {
-    let invalid = || {
-        format!(
-            "invalid volume {volume:?}: write name:/path or /host/path:/path, optionally ending in :ro or :rw"
-        )
-    };
-    let parts: Vec<&str> = volume.split(':').collect();
-    let (source, target) = match parts.as_slice() {
-        [source, target] => (*source, *target),
-        [source, target, "ro" | "rw"] => (*source, *target),
-        _ => return Err(invalid()),
-    };
-    let source_ok = if source.starts_with('/') {
-        !source.contains(char::is_whitespace)
-    } else {
-        source.starts_with(|c: char| c.is_ascii_alphanumeric())
-            && source
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-    };
-    let target_ok = target.starts_with('/') && !target.contains(char::is_whitespace);
-    if source_ok && target_ok {
-        Ok(())
-    } else {
-        Err(invalid())
     }
 }
 
@@ -764,8 +854,25 @@ fn empty_secret() -> SecretInput {
     }
 }
 
+/// What a long-running service wants: back after a crash or a reboot of the host, but not
+/// after someone stopped it on purpose.
+pub const DEFAULT_RESTART: &str = "unless-stopped";
+/// Docker's own default.
+pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
+const MAX_STOP_TIMEOUT: Duration = Duration::from_secs(3600);
+/// The engine refuses smaller memory limits.
+const MIN_MEMORY: i64 = 6 << 20;
+
+struct Container {
+    restart: String,
+    stop_timeout_ms: i64,
+    stop_signal: Option<String>,
+}
+
 struct Health {
+    kind: HealthKind,
     path: String,
+    status: StatusRanges,
     interval: Duration,
     timeout: Duration,
     retries: i32,

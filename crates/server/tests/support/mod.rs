@@ -306,7 +306,8 @@ pub struct Options {
     pub route_target: Option<String>,
     /// `RUST_LOG` of the server.
     pub rust_log: String,
-    /// More stages beside `dev`, as (name, tag glob), deploying automatically.
+    /// More stages beside `dev`, as (name, its YAML keys one per line, such as
+    /// `tag_pattern: "v*"`).
     pub more_stages: Vec<(String, String)>,
 }
 
@@ -345,6 +346,9 @@ pub struct Server {
     child: Child,
     dir: tempfile::TempDir,
     pushed: Mutex<Vec<String>>,
+    /// How the process was started, for [`Server::kill_and_restart`].
+    engine: String,
+    rust_log: String,
 }
 
 /// A name no other fixture (in this run or a concurrent one) uses: `e2e-<pid>-<n>-<random>`.
@@ -415,10 +419,11 @@ impl Server {
         if !options.auto_deploy {
             stage_keys.push_str("        auto_deploy: false\n");
         }
-        for (name, pattern) in &options.more_stages {
-            stage_keys.push_str(&format!(
-                "      {name}:\n        tag_pattern: \"{pattern}\"\n"
-            ));
+        for (name, keys) in &options.more_stages {
+            stage_keys.push_str(&format!("      {name}:\n"));
+            for line in keys.lines() {
+                stage_keys.push_str(&format!("        {line}\n"));
+            }
         }
         let config = format!(
             r#"settings:
@@ -463,6 +468,8 @@ impl Server {
                 child,
                 dir,
                 pushed: Mutex::new(Vec::new()),
+                engine: engine.clone(),
+                rust_log: options.rust_log.clone(),
             };
             match server.wait_until_up() {
                 Ok(()) => return server,
@@ -499,6 +506,32 @@ impl Server {
             "(no answer from {url} after {STARTUP_TRIES} tries)\n{}",
             self.log()
         ))
+    }
+
+    /// Kills the process with SIGKILL (it gets no chance to clean up), then starts it again on
+    /// the same data folder and configuration, on a new port.
+    pub fn kill_and_restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        // Keep the dead process's log for failure messages.
+        let log = self.log();
+        let _ = std::fs::write(self.dir.path().join("killed.log"), log);
+        let config = self.dir.path().join("docker-watcher.yaml");
+        for _ in 0..PORT_ATTEMPTS {
+            let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+            self.child = spawn(self.dir.path(), &config, addr, &self.engine, &self.rust_log);
+            self.addr = addr;
+            self.base = format!("http://{addr}");
+            match self.wait_until_up() {
+                Ok(()) => return,
+                Err(log) if log.contains("in use") => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                }
+                Err(log) => panic!("the server did not start again; its log:\n{log}"),
+            }
+        }
+        panic!("no free port to start the server again on");
     }
 
     /// Stops this process and hands its folder back (for another start attempt).

@@ -271,6 +271,7 @@ fn insert_project(
                 stages::subdomain.eq(&stage.subdomain),
                 stages::watch_digest.eq(stage.watch_digest),
                 stages::poll.eq(stage.poll),
+                stages::volumes.eq(NewProject::volumes_json(&stage.volumes)),
                 stages::created_at.eq(entry.project.created_at),
             ))
             .execute(conn)

@@ -53,6 +53,10 @@ text_enum! {
         Poll => "poll",
         /// A person asked for it.
         Manual => "manual",
+        /// A person promoted what runs healthy in the stage's `promote_from` stage.
+        Promote => "promote",
+        /// A person rolled the stage back to an earlier deploy.
+        Rollback => "rollback",
     }
 }
 
@@ -86,6 +90,9 @@ pub struct Deploy {
     pub started_at: Option<i64>,
     /// When it ended.
     pub finished_at: Option<i64>,
+    /// What the deploy created its container with, JSON; read it with
+    /// [`Deploy::recorded_settings`]. `None` until the container is about to be created.
+    pub container_settings: Option<String>,
 }
 
 /// A deploy with the names a person reads.
@@ -159,6 +166,33 @@ impl Store {
                 .context("updating a waiting approval request")?;
             Ok((updated, false))
         })
+    }
+
+    /// The stage's most recent succeeded deploy older than `before` (a deploy id), if any: what
+    /// a rollback goes back to.
+    pub fn succeeded_before(&self, stage_id: i64, before: i64) -> Result<Option<Deploy>> {
+        deploys::table
+            .filter(deploys::stage_id.eq(stage_id))
+            .filter(deploys::id.lt(before))
+            .filter(deploys::status.eq(DeployStatus::Succeeded))
+            .order(deploys::id.desc())
+            .select(Deploy::as_select())
+            .first(&mut self.conn()?)
+            .optional()
+            .context("finding an earlier healthy deploy")
+    }
+
+    /// The stage's most recent rejected request for `tag`, if any.
+    pub fn last_rejected(&self, stage_id: i64, tag: &str) -> Result<Option<Deploy>> {
+        deploys::table
+            .filter(deploys::stage_id.eq(stage_id))
+            .filter(deploys::tag.eq(tag))
+            .filter(deploys::status.eq(DeployStatus::Rejected))
+            .order(deploys::id.desc())
+            .select(Deploy::as_select())
+            .first(&mut self.conn()?)
+            .optional()
+            .context("finding a rejected request")
     }
 
     /// Applies a person's decision to a deploy waiting for approval; any other deploy is refused

@@ -1,6 +1,7 @@
 //! Row types and their queries, one table per file.
 
 pub mod configuration;
+pub mod container_settings;
 pub mod deploy;
 pub mod deploy_log;
 pub mod instance;

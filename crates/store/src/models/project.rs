@@ -42,6 +42,18 @@ pub struct Project {
     pub memory_bytes: Option<i64>,
     /// CPU limit in billionths of a CPU (Docker's NanoCpus).
     pub nano_cpus: Option<i64>,
+    /// What the engine does when the container exits: `no`, `always`, `unless-stopped`,
+    /// `on-failure` or `on-failure:N`.
+    pub restart_policy: String,
+    /// How long a stop waits for the container to exit before killing it (whole seconds).
+    pub stop_timeout_ms: i64,
+    /// The signal a stop sends, such as `SIGTERM`; `None` keeps the image's.
+    pub stop_signal: Option<String>,
+    /// How a new container is judged healthy: `http` (probes of `health_path`) or `docker` (the
+    /// container's own HEALTHCHECK).
+    pub health_kind: String,
+    /// HTTP statuses a probe accepts, such as `200-399` or `200-299,404` (`http` only).
+    pub health_status: String,
 }
 
 impl Project {
@@ -95,6 +107,16 @@ pub struct NewProject {
     pub memory_bytes: Option<i64>,
     /// See [`Project::nano_cpus`].
     pub nano_cpus: Option<i64>,
+    /// See [`Project::restart_policy`].
+    pub restart_policy: String,
+    /// See [`Project::stop_timeout_ms`].
+    pub stop_timeout_ms: i64,
+    /// See [`Project::stop_signal`].
+    pub stop_signal: Option<String>,
+    /// See [`Project::health_kind`].
+    pub health_kind: String,
+    /// See [`Project::health_status`].
+    pub health_status: String,
 }
 
 impl NewProject {
@@ -117,6 +139,24 @@ impl Store {
             .select(Project::as_select())
             .load(&mut self.conn()?)
             .context("listing projects")
+    }
+
+    /// Replaces a project's plain environment variables.
+    pub fn set_project_env(&self, id: i64, env: &BTreeMap<String, String>) -> Result<()> {
+        diesel::update(projects::table.find(id))
+            .set(projects::env.eq(NewProject::env_json(env)))
+            .execute(&mut self.conn()?)
+            .context("changing a project's environment")?;
+        Ok(())
+    }
+
+    /// One project by name.
+    pub fn project_by_name(&self, name: &str) -> Result<Project> {
+        projects::table
+            .filter(projects::name.eq(name))
+            .select(Project::as_select())
+            .first(&mut self.conn()?)
+            .or_not_found(|| format!("project {name}"))
     }
 
     /// One project by id.

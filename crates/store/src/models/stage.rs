@@ -39,6 +39,19 @@ pub struct Stage {
     /// Whether the poller watches the registry for this stage's tags (the fallback for
     /// registries that cannot call the webhook).
     pub poll: bool,
+    /// Volume mounts added to the project's, a JSON array; one with the same path inside the
+    /// container replaces the project's.
+    pub volumes: String,
+}
+
+impl Stage {
+    /// The stage's own volume mounts, in order.
+    pub fn volume_list(&self) -> Vec<String> {
+        serde_json::from_str(&self.volumes).unwrap_or_else(|error| {
+            log::error!("stage {}: unreadable volumes column: {error}", self.id);
+            Vec::new()
+        })
+    }
 }
 
 /// The fields of a new stage; the project id is filled in on import.
@@ -66,6 +79,8 @@ pub struct NewStage {
     pub watch_digest: bool,
     /// See [`Stage::poll`].
     pub poll: bool,
+    /// See [`Stage::volumes`]: the mounts as written.
+    pub volumes: Vec<String>,
 }
 
 impl Store {

@@ -39,20 +39,25 @@ projects:
     image: git.example.com/acme/shop
     registry: gitea
     port: 8080
-    health: {path: /healthz, interval: 250ms, timeout: 3s, retries: 5, start_period: 2m}
+    health: {path: /healthz, status: "200-299, 404", interval: 250ms, timeout: 3s, retries: 5, start_period: 2m}
     env: {LOG_LEVEL: info, PORT: "8080", EMPTY: ""}
     secret_env:
       DATABASE_URL_env: SHOP_DATABASE_URL
     volumes: ["shop-data:/data", "/srv/shop:/srv:ro"]
-    limits: {memory: 1000, cpus: 0.3}
+    limits: {memory: 7000000, cpus: 0.3}
+    restart: on-failure:2
+    stop_timeout: 90s
+    stop_signal: sigint
     stages:
-      dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3}
+      dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3, volumes: ["/srv/dev:/srv", "dev-cache:/cache:ro"]}
       rel: {tag_semver: ">=1.0.0", include_prerelease: true}
       prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop}
       edge: {tag_regex: "^edge-[0-9]+$"}
   status-page:
     image: docker.io/acme/status
     limits: {memory: 256m}
+    restart: "no"
+    health: {kind: docker, interval: 2s, start_period: 10s}
     stages:
       prod: {tag_pattern: latest, watch_digest: true, subdomain: status.example, poll: true}
 "#;
@@ -102,6 +107,17 @@ fn an_export_imports_back_to_the_same_configuration_without_any_secret_value() {
     let again = parse(&text, "export.yaml", &env, 42).unwrap();
     assert_eq!(again, original, "{text}");
     assert!(again.projects[1].stages[0].poll, "{text}");
+    assert_eq!(again.projects[0].project.health_status, "200-299,404");
+    assert_eq!(again.projects[1].project.health_kind, "docker");
+    let shop = &again.projects[0];
+    assert_eq!(shop.project.restart_policy, "on-failure:2");
+    assert_eq!(shop.project.stop_timeout_ms, 90_000);
+    assert_eq!(shop.project.stop_signal.as_deref(), Some("SIGINT"));
+    assert_eq!(
+        shop.stages[0].volumes,
+        ["/srv/dev:/srv", "dev-cache:/cache:ro"]
+    );
+    assert_eq!(again.projects[1].project.restart_policy, "no");
 }
 
 #[test]
@@ -181,6 +197,10 @@ fn defaults_are_left_out() {
         "limits",
         "npm",
         "poll:",
+        "restart",
+        "stop_timeout",
+        "stop_signal",
+        "volumes",
     ] {
         assert!(!body.contains(absent), "{absent} in {body}");
     }
