@@ -66,8 +66,49 @@ impl Deployer {
             .store
             .set_instance_status(instance.id, InstanceStatus::Removed)?;
         self.publish_instance(&instance, InstanceStatus::Removed)?;
+        done.extend(self.settle_main_domain(&instance)?);
         log::info!("instance {instance_id}: {}", done.join("; "));
         Ok(done)
+    }
+
+    /// After an instance of a stage that runs several tags is removed, the stage's main domain
+    /// points at the newest instance left, or goes when none is left.
+    fn settle_main_domain(&self, removed: &Instance) -> Result<Vec<String>> {
+        let context = self.context();
+        let stage = context.store.stage(removed.stage_id)?;
+        let Some(router) = context.router() else {
+            return Ok(Vec::new());
+        };
+        if stage.max_instances <= 1 {
+            return Ok(Vec::new());
+        }
+        let newest = context
+            .store
+            .live_instances_of_stage(stage.id)?
+            .into_iter()
+            .filter(|instance| instance.status == InstanceStatus::Running)
+            .max_by_key(|instance| instance.deploy_id);
+        match newest {
+            Some(newest) => {
+                self.reroute(&newest, true)?;
+                Ok(vec![format!(
+                    "the stage's main domain points at {}",
+                    newest.container_name
+                )])
+            }
+            None => {
+                let settings = context.store.settings()?;
+                let project = context.store.project(stage.project_id)?;
+                let main = crate::subdomain::stage_domain(
+                    &settings.subdomain_pattern,
+                    &settings.domain,
+                    &project.name,
+                    &stage.name,
+                    stage.subdomain.as_deref(),
+                );
+                Ok(vec![router.remove(&main)?])
+            }
+        }
     }
 
     /// Stops a running instance's container (its own stop timeout and signal); the instance is

@@ -25,6 +25,7 @@ mod gates;
 mod health;
 mod instance_actions;
 mod journal;
+mod lineup;
 mod manual;
 mod matching;
 mod naming;

@@ -21,6 +21,7 @@ use crate::health::{
 };
 use crate::journal::Journal;
 use crate::naming::{self, labels};
+use crate::lineup;
 use crate::routing::Route;
 use crate::subdomain;
 
@@ -136,10 +137,16 @@ impl Run<'_> {
         self.apply_restart_policy()?;
         let domain = self.route(&settings, port)?;
         self.promote(&address, domain.as_deref())?;
-        if domain.is_some() {
+        // The new instance serves from here on: a failure to tidy up does not fail the deploy.
+        let leaving = self.instances_leaving().unwrap_or_else(|Failure(reason)| {
+            self.journal
+                .line(format!("cannot tell which instances to replace: {reason}"));
+            Vec::new()
+        });
+        if domain.is_some() && !leaving.is_empty() {
             self.drain_previous_instances();
         }
-        self.replace_previous_instances();
+        self.replace_previous_instances(leaving, domain.as_deref());
         Ok(Done::Deployed)
     }
 
@@ -147,14 +154,7 @@ impl Run<'_> {
     /// the switch; new requests already go to the new instance.
     fn drain_previous_instances(&self) {
         let drain = self.ctx.config.drain;
-        let deploy = &self.view.deploy;
-        let old = self
-            .ctx
-            .store
-            .live_instances_of_stage(deploy.stage_id)
-            .map(|instances| instances.iter().any(|old| old.deploy_id != deploy.id))
-            .unwrap_or(true);
-        if old && !drain.is_zero() {
+        if !drain.is_zero() {
             self.journal.line(format!(
                 "letting the previous instance finish its requests for {:.1}s",
                 drain.as_secs_f64()
@@ -665,13 +665,26 @@ impl Run<'_> {
             return Ok(None);
         };
         let stage = self.ctx.store.stage(self.view.deploy.stage_id)?;
-        let domain = subdomain::stage_domain(
+        let main = subdomain::stage_domain(
             &settings.subdomain_pattern,
             &settings.domain,
             &self.view.project,
             &self.view.stage,
             stage.subdomain.as_deref(),
         );
+        // A stage that runs several tags side by side gives each its own domain; its main
+        // domain follows the newest.
+        let domain = if stage.max_instances > 1 {
+            subdomain::tag_domain(
+                &settings.subdomain_pattern,
+                &settings.domain,
+                &self.view.project,
+                &self.view.stage,
+                &self.view.deploy.tag,
+            )
+        } else {
+            main.clone()
+        };
         let container = self.container.clone().unwrap_or_default();
         let state = self.inspect(&container)?;
         let (forward_host, forward_port) = match RouteTarget::of(settings) {
@@ -706,6 +719,18 @@ impl Run<'_> {
             .point(&route)
             .map_err(|error| Failure::new(format!("routing failed: {error}")))?;
         self.journal.line(format!("routed: {said}"));
+        if main != domain {
+            let route = Route {
+                domain: main.clone(),
+                ..route
+            };
+            self.journal
+                .line(format!("routing {main} to the newest instance too"));
+            let said = router
+                .point(&route)
+                .map_err(|error| Failure::new(format!("routing failed: {error}")))?;
+            self.journal.line(format!("routed: {said}"));
+        }
         Ok(Some(domain))
     }
 
@@ -729,21 +754,32 @@ impl Run<'_> {
     }
 
     /// Stops and removes the stage's other instances now that the new one serves.
-    fn replace_previous_instances(&self) {
-        let stage_id = self.view.deploy.stage_id;
-        let others = match self.ctx.store.live_instances_of_stage(stage_id) {
-            Ok(instances) => instances,
-            Err(error) => {
-                self.journal.line(format!(
-                    "cannot list the stage's previous instances: {error}"
-                ));
-                return;
-            }
-        };
-        for old in others
+    /// The stage's instances that go now that the new one serves: all others in a one-instance
+    /// stage; the same tag's and the oldest beyond `max_instances` otherwise (see [`lineup`]).
+    fn instances_leaving(&self) -> Result<Vec<store::Instance>, Failure> {
+        let stage = self.ctx.store.stage(self.view.deploy.stage_id)?;
+        let live = self.ctx.store.live_instances_of_stage(stage.id)?;
+        let (_, leaving) = lineup::split(stage.max_instances, live);
+        Ok(leaving
             .into_iter()
             .filter(|old| old.deploy_id != self.view.deploy.id)
-        {
+            .collect())
+    }
+
+    fn replace_previous_instances(&self, leaving: Vec<store::Instance>, new_domain: Option<&str>) {
+        let router = self.ctx.router();
+        for old in leaving {
+            // A tag's own domain goes with it; a shared domain already points at the new one.
+            if let (Some(router), Some(domain)) = (&router, old.domain.as_deref())
+                && Some(domain) != new_domain
+            {
+                match router.remove(domain) {
+                    Ok(said) => self.journal.line(said),
+                    Err(error) => self
+                        .journal
+                        .line(format!("removing the route of {domain} failed: {error}")),
+                }
+            }
             // Its own deploy's stop timeout: the app it runs may need longer (or less) than ours.
             let stop_timeout = container_settings::stop_timeout_of(
                 &self.ctx.store,

@@ -1,8 +1,8 @@
 //! Making the store and the engine agree after a start: the process may have been killed at any
 //! step of a deploy. Unfinished deploys end as interrupted; containers this tool made for this
-//! store's projects that no live instance owns are removed (half-made ones included); instances whose container is gone are
-//! marked so; a stage left with two running instances (killed between the switch and the removal
-//! of the old one) keeps the newest; and each stage's domain is pointed again at the instance
+//! store's projects that no live instance owns are removed (half-made ones included); instances
+//! whose container is gone are marked so; a stage left with more running instances than it keeps
+//! (killed between the switch and the removal of the old one) keeps the newest, as a deploy would; and each stage's domain is pointed again at the instance
 //! that serves it, so a route moved to a container that is now gone comes back.
 
 use std::collections::BTreeMap;
@@ -11,6 +11,7 @@ use store::{Instance, InstanceStatus};
 
 use crate::deployer::Deployer;
 use crate::error::Result;
+use crate::lineup;
 use crate::naming::labels;
 use crate::routing::{Route, forward_to};
 use crate::subdomain;
@@ -156,12 +157,13 @@ impl Deployer {
                 .push(instance);
         }
         let mut rerouted = 0;
-        for (_, mut running) in by_stage {
-            running.sort_by_key(|instance| instance.deploy_id);
-            let Some(serving) = running.pop() else {
+        for (stage_id, running) in by_stage {
+            let stage = context.store.stage(stage_id)?;
+            let (keep, leaving) = lineup::split(stage.max_instances, running);
+            let Some(serving) = keep.first() else {
                 continue;
             };
-            for older in running {
+            for older in leaving {
                 log::info!(
                     "stage {}: finishing the replacement of {} by {}",
                     older.stage_id,
@@ -173,16 +175,19 @@ impl Deployer {
                     .store
                     .set_instance_status(older.id, InstanceStatus::Removed)?;
             }
-            if self.reroute(&serving)? {
-                rerouted += 1;
+            for instance in &keep {
+                if self.reroute(instance, instance.deploy_id == serving.deploy_id)? {
+                    rerouted += 1;
+                }
             }
         }
         Ok(rerouted)
     }
 
     /// Points the instance's domain at it again (the proxy may have been switched to a
-    /// container that is now gone). False when there is no router or no domain.
-    fn reroute(&self, instance: &Instance) -> Result<bool> {
+    /// container that is now gone), and the stage's main domain too when it is the newest of a
+    /// stage that runs several tags. False when there is no router.
+    pub(crate) fn reroute(&self, instance: &Instance, newest: bool) -> Result<bool> {
         let context = self.context();
         let Some(router) = context.router() else {
             return Ok(false);
@@ -190,15 +195,14 @@ impl Deployer {
         let settings = context.store.settings()?;
         let project = context.store.project(instance.project_id)?;
         let stage = context.store.stage(instance.stage_id)?;
-        let domain = instance.domain.clone().unwrap_or_else(|| {
-            subdomain::stage_domain(
-                &settings.subdomain_pattern,
-                &settings.domain,
-                &project.name,
-                &stage.name,
-                stage.subdomain.as_deref(),
-            )
-        });
+        let main = subdomain::stage_domain(
+            &settings.subdomain_pattern,
+            &settings.domain,
+            &project.name,
+            &stage.name,
+            stage.subdomain.as_deref(),
+        );
+        let domain = instance.domain.clone().unwrap_or_else(|| main.clone());
         let port = instance
             .address
             .as_deref()
@@ -227,19 +231,27 @@ impl Deployer {
             forward_port,
             owner: format!("{}/{}", project.name, stage.name),
         };
-        match router.point(&route) {
-            Ok(said) => {
-                log::info!("route checked: {said}");
-                if instance.domain.is_none() {
-                    context.store.set_instance_domain(instance.id, &domain)?;
+        let mut routes = vec![route.clone()];
+        if newest && main != domain {
+            routes.push(Route {
+                domain: main,
+                ..route
+            });
+        }
+        let mut pointed = false;
+        for route in routes {
+            match router.point(&route) {
+                Ok(said) => {
+                    log::info!("route checked: {said}");
+                    pointed = true;
                 }
-                Ok(true)
-            }
-            Err(error) => {
-                log::warn!("route of {domain} not checked: {error}");
-                Ok(false)
+                Err(error) => log::warn!("route of {} not checked: {error}", route.domain),
             }
         }
+        if pointed && instance.domain.is_none() {
+            context.store.set_instance_domain(instance.id, &domain)?;
+        }
+        Ok(pointed)
     }
 
     fn remove_container(&self, id: &str, name: &str) {

@@ -338,3 +338,64 @@ fn ten_blue_green_deploys_under_load_through_nginx_fail_no_request() {
     assert_eq!(versions.into_iter().collect::<Vec<_>>(), ["v1", "v2"]);
     bed.assert_serving("v1");
 }
+
+#[test]
+fn a_stage_of_several_instances_gives_each_tag_a_domain_and_evicts_the_oldest() {
+    let npm = NpmDouble::start();
+    let several = NewStage {
+        max_instances: 2,
+        ..stage("dev", "*")
+    };
+    let bed = Bed::with_route_target(vec![several], "container_ip");
+    let client = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .unwrap();
+    bed.deployer.set_router(Some(Arc::new(NpmRouter::new(
+        client,
+        NpmHostOptions::default(),
+    ))));
+    let main = dev_domain(&bed);
+    let of_tag = |tag: &str| format!("dev-{}-{tag}.test.invalid", bed.project);
+
+    bed.deploy_ok("v1");
+    bed.deploy_ok("v2");
+    assert_eq!(
+        through_nginx(&npm, &main),
+        (200, "v2".into()),
+        "main follows the newest"
+    );
+    assert_eq!(through_nginx(&npm, &of_tag("v1")), (200, "v1".into()));
+    assert_eq!(through_nginx(&npm, &of_tag("v2")), (200, "v2".into()));
+    assert_eq!(bed.live_instances().len(), 2);
+
+    // A third tag: the oldest goes, with its host.
+    bed.deploy_ok("healthcheck");
+    let live = bed.live_instances();
+    let mut tags: Vec<&str> = live.iter().map(|instance| instance.tag.as_str()).collect();
+    tags.sort();
+    assert_eq!(tags, ["healthcheck", "v2"]);
+    assert_eq!(
+        through_nginx(&npm, &of_tag("v1")).0,
+        404,
+        "the evicted tag's route is gone"
+    );
+    assert_eq!(through_nginx(&npm, &main), (200, "healthcheck".into()));
+    assert_eq!(through_nginx(&npm, &of_tag("v2")), (200, "v2".into()));
+
+    // Removing the newest hands the main domain to the next; removing the last takes it away.
+    let newest = live
+        .iter()
+        .find(|instance| instance.tag == "healthcheck")
+        .unwrap();
+    bed.deployer.remove_instance(newest.id).expect("removed");
+    assert_eq!(through_nginx(&npm, &main), (200, "v2".into()));
+    assert_eq!(through_nginx(&npm, &of_tag("healthcheck")).0, 404);
+    let last = bed.live_instances().remove(0);
+    bed.deployer.remove_instance(last.id).expect("removed");
+    assert_eq!(through_nginx(&npm, &main).0, 404);
+    assert!(npm.proxy_hosts().is_empty(), "{:#?}", npm.proxy_hosts());
+}
