@@ -1,5 +1,6 @@
-//! A test double of Nginx Proxy Manager's API, used only by tests: it is only ever a
-//! dev-dependency (`xtask/tests/tidy.rs` checks that), and nothing in the product runs it.
+//! A test double of Nginx Proxy Manager's API, used only by tests and benchmarks: it is only
+//! ever a dev-dependency, or an optional one of xtask behind its `bench` feature
+//! (`xtask/tests/tidy.rs` checks that), and nothing in the product runs it.
 //!
 //! It follows NPM's documented API exactly as the project's design notes on it (NPM-API.md,
 //! written from NPM's source and a running NPM 2.15) describe: `POST`/`GET /api/tokens` with

@@ -13,6 +13,8 @@ use std::path::Path;
 use crate::Result;
 
 #[cfg(feature = "bench")]
+mod deploy;
+#[cfg(feature = "bench")]
 mod poll;
 
 /// One benchmark, as `cargo xtask bench` lists it.
@@ -27,14 +29,25 @@ struct Bench {
     run: fn(&Path, &[String]) -> Result<()>,
 }
 
-const BENCHES: &[Bench] = &[Bench {
-    name: "poll",
-    options: "[--images N] [--rounds R]",
-    about: "one poll cycle over N unchanged images (default 500) on the testbed registry,\n\
-            against the same HEAD requests sent with plain ureq; R rounds (default 5)",
-    #[cfg(feature = "bench")]
-    run: poll::run,
-}];
+const BENCHES: &[Bench] = &[
+    Bench {
+        name: "poll",
+        options: "[--images N] [--rounds R]",
+        about: "one poll cycle over N unchanged images (default 500) on the testbed registry,\n\
+                against the same HEAD requests sent with plain ureq; R rounds (default 5)",
+        #[cfg(feature = "bench")]
+        run: poll::run,
+    },
+    Bench {
+        name: "deploy",
+        options: "[--rounds R]",
+        about: "webhook to healthy-and-routed (nginx of the NPM double answers the new version)\n\
+                for the test image, against the same pull, create, start, health probe and\n\
+                route update by hand; R rounds (default 5)",
+        #[cfg(feature = "bench")]
+        run: deploy::run,
+    },
+];
 
 /// `args` are what follows `bench`: nothing (list the benches), or a name and its options.
 pub fn run(root: &Path, args: &[String]) -> Result<()> {
