@@ -8,7 +8,10 @@
 //      running and the deploy row says succeeded;
 //   4. open the deploy page from its link and check its log and status;
 //   5. POST the webhook for DW_NEXT_IMAGE, open that deploy's page while it
-//      runs, and see log lines arrive without a reload until it succeeds.
+//      runs, and see log lines arrive without a reload until it succeeds;
+//   6. on the dashboard, stop and start the running instance with its
+//      buttons, deploy DW_EXPECT_TAG again by typing it into the stage's
+//      tag field, then roll the stage back, each seen through to the end.
 //
 // Environment:
 //   DW_URL           base URL of the server, e.g. http://127.0.0.1:41234
@@ -104,6 +107,7 @@ async function main() {
 	try {
 		await run(page, { baseUrl, webhookUrl, image, tag, artifactDir });
 		await watchLiveLog(page, { baseUrl, webhookUrl, image: nextImage, artifactDir });
+		await useActions(page, { baseUrl, tag, nextTag: nextImage.split(':').pop(), artifactDir });
 	} catch (err) {
 		await page
 			.screenshot({ path: join(artifactDir, 'failure.png'), fullPage: true })
@@ -283,6 +287,64 @@ async function watchLiveLog(page, { baseUrl, webhookUrl, image, artifactDir }) {
 	log(`deploy page showed ${first.seqs.length} lines at first and ${final.seqs.length} when the deploy ended`);
 	await page.screenshot({ path: join(artifactDir, 'deploy-live.png'), fullPage: true });
 	log(`saved ${join(artifactDir, 'deploy-live.png')}`);
+}
+
+/** The instance rows of the dashboard as "tag:status". */
+function readInstances(page) {
+	return page.evaluate(() =>
+		[...document.querySelectorAll('[data-testid="instance-row"]')].map(
+			(r) => `${r.getAttribute('data-tag')}:${r.getAttribute('data-status')}`
+		)
+	);
+}
+
+/** Waits on the deploy page the dashboard navigated to until the deploy succeeds. */
+async function followToSuccess(page, what) {
+	await page.waitForURL(/\/deploys\/\d+$/, { timeout: STEP_TIMEOUT_MS });
+	await waitFor(
+		`${what}: the deploy page to show data-status="succeeded"`,
+		() => readDeployPage(page),
+		(s) => s.status === 'succeeded' && s.stream === 'ended',
+		{
+			timeout: DEPLOY_TIMEOUT_MS,
+			broken: (s) => (['failed', 'interrupted', 'skipped'].includes(s.status ?? '') ? `deploy ended ${s.status}` : null)
+		}
+	);
+}
+
+async function useActions(page, { baseUrl, tag, nextTag, artifactDir }) {
+	await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded' });
+	const row = `[data-testid="instance-row"][data-tag="${nextTag}"]`;
+	await waitFor(`the ${nextTag} instance to be listed as running`, () => readInstances(page), (rows) =>
+		rows.includes(`${nextTag}:running`)
+	);
+	await page.click(`${row} button[data-action="stop"]`);
+	await waitFor(`the ${nextTag} instance to show stopped`, () => readInstances(page), (rows) =>
+		rows.includes(`${nextTag}:stopped`)
+	);
+	await page.click(`${row} button[data-action="start"]`);
+	await waitFor(`the ${nextTag} instance to run again`, () => readInstances(page), (rows) =>
+		rows.includes(`${nextTag}:running`)
+	);
+	log(`stopped and started the ${nextTag} instance from the dashboard`);
+
+	await page.fill('.stage-actions input', tag);
+	await page.click('.stage-actions button[type="submit"]');
+	await followToSuccess(page, `deploying ${tag} from the stage's tag field`);
+	log(`deployed ${tag} from the dashboard`);
+
+	await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded' });
+	await waitFor(`the ${tag} instance to be the one running`, () => readInstances(page), (rows) =>
+		JSON.stringify(rows) === JSON.stringify([`${tag}:running`])
+	);
+	await page.click('.stage-actions button[type="button"]');
+	await followToSuccess(page, 'rolling the stage back');
+	await page.goto(`${baseUrl}/`, { waitUntil: 'domcontentloaded' });
+	await waitFor(`the rollback to bring ${nextTag} back`, () => readInstances(page), (rows) =>
+		JSON.stringify(rows) === JSON.stringify([`${nextTag}:running`])
+	);
+	log(`rolled the stage back to ${nextTag} from the dashboard`);
+	await page.screenshot({ path: join(artifactDir, 'actions.png'), fullPage: true });
 }
 
 const watchdog = setTimeout(() => {

@@ -257,6 +257,7 @@ mod tests {
             created_at: 0,
             poll: false,
             volumes: volumes.into(),
+            keep_images: 3,
         }
     }
 

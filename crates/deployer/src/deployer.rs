@@ -12,6 +12,7 @@ use store::{Decision, NewDeploy, Store, Trigger};
 
 use crate::error::{DeployerError, Result};
 use crate::gates::{self, Gate};
+use crate::journal::Journal;
 use crate::matching::{self, PushOutcome, RecordedDeploy, Selection};
 use crate::notify::{Facts, Notice, Notifier};
 use crate::pipeline;
@@ -154,9 +155,13 @@ impl Deployer {
         let mut recorded = Vec::with_capacity(stages.len());
         let mut refused = Vec::new();
         for stage in stages {
-            let (image, digest) =
+            let (image, digest, source) =
                 match gates::check(store, &project, &stage, reference, digest, false)? {
-                    Gate::Open { image, digest } => (image, digest),
+                    Gate::Open {
+                        image,
+                        digest,
+                        source,
+                    } => (image, digest, source),
                     Gate::Closed(reason) => {
                         log::info!("{}/{}: not deployed: {reason}", project.name, stage.name);
                         refused.push(reason);
@@ -170,6 +175,7 @@ impl Deployer {
                 image,
                 trigger,
                 digest,
+                source_deploy_id: source,
             };
             let deploy = if stage.auto_deploy {
                 let deploy = store.create_deploy(&new)?;
@@ -238,10 +244,18 @@ impl Deployer {
 
     /// Applies a person's decision to a deploy waiting for approval: approved, it joins its stage's
     /// queue; rejected, it ends. A deploy that is not waiting is refused (it was decided already).
-    pub fn decide(&self, deploy_id: i64, decision: Decision) -> Result<store::Deploy> {
+    /// `by` says who decided (`api 127.0.0.1` until there are users); the deploy records it and
+    /// its log says it.
+    pub fn decide(&self, deploy_id: i64, decision: Decision, by: &str) -> Result<store::Deploy> {
         let context = &self.inner.context;
-        let deploy = context.store.decide_deploy(deploy_id, decision)?;
+        let deploy = context.store.decide_deploy(deploy_id, decision, by)?;
         let view = context.store.deploy_view(deploy_id)?;
+        let decided = match decision {
+            Decision::Approve => "approved",
+            Decision::Reject => "rejected",
+        };
+        Journal::new(context.store.clone(), context.hub.clone(), &view)
+            .line(format!("{decided} by {by}"));
         context.hub.publish(EventBody::DeployStatus {
             deploy_id,
             project: view.project,

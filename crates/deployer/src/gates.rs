@@ -8,10 +8,12 @@ use store::{InstanceStatus, Project, Stage, Store};
 /// What the gates make of a request.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Gate {
-    /// Go ahead with this image reference and digest.
+    /// Go ahead with this image reference and digest; `source` is the deploy a promotion
+    /// repeats (the one whose instance runs the image in the source stage).
     Open {
         image: String,
         digest: Option<String>,
+        source: Option<i64>,
     },
     /// Refused, and why.
     Closed(String),
@@ -52,6 +54,7 @@ pub(crate) fn check(
     Ok(Gate::Open {
         image: reference.to_string(),
         digest: digest.map(str::to_string),
+        source: None,
     })
 }
 
@@ -96,5 +99,6 @@ fn promotion(
     Ok(Gate::Open {
         image: format!("{}:{tag}@{digest}", reference.name()),
         digest: Some(digest),
+        source: Some(instance.deploy_id),
     })
 }

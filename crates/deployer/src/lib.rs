@@ -11,12 +11,19 @@
 //! container they are for. The deployer is the poller's target: it opens registry credentials
 //! for the poller and deploys what the poller finds (trigger `poll`). The [`Notifier`] tells the
 //! configured notification targets (a JSON webhook, ntfy, Gotify, Discord, Slack) how deploys went.
+//! Each deploy records the steps it went through with their timings, who approved it and what
+//! it repeats (a promotion's or rollback's source deploy); after a successful deploy, the
+//! project's images it no longer needs are removed, each stage keeping its `keep_images` latest
+//! healthy ones as rollback targets.
 //!
 //! Routing goes through the small [`Router`] trait; [`NpmRouter`] adapts Nginx Proxy Manager to it.
 //!
+//! Also: gates (approval, rejection memory, promotion by digest), manual deploys and rollbacks,
+//! instance actions, reconciling with the engine at start, notifications, step timings, and
+//! pruning images older than the stage's rollback targets.
+//!
 //! Does not own: HTTP (that is `api`), how Docker or NPM are spoken to (that is `docker-client` and
-//! `npm-client`), or how image references are parsed (that is `poller`). Rollbacks, blue-green
-//! draining and reconciliation after a crash are not here yet.
+//! `npm-client`), or how image references are parsed (that is `poller`).
 
 mod container_settings;
 mod deployer;
@@ -34,6 +41,7 @@ mod npm_router;
 mod pipeline;
 mod poll_target;
 mod reconcile;
+mod retention;
 mod routing;
 mod secrets;
 mod subdomain;

@@ -51,7 +51,10 @@ mod tests {
 
     #[test]
     fn one_instance_per_stage_keeps_the_newest_only() {
-        let (keep, drop) = split(1, vec![instance(1, "v1"), instance(3, "v1"), instance(2, "v2")]);
+        let (keep, drop) = split(
+            1,
+            vec![instance(1, "v1"), instance(3, "v1"), instance(2, "v2")],
+        );
         assert_eq!(deploys(&keep), [3]);
         assert_eq!(deploys(&drop), [2, 1]);
     }
@@ -67,7 +70,11 @@ mod tests {
         ];
         let (keep, drop) = split(3, live);
         assert_eq!(deploys(&keep), [5, 4, 3], "d, c and the newest a");
-        assert_eq!(deploys(&drop), [2, 1], "b is the oldest beyond the limit, a is replaced");
+        assert_eq!(
+            deploys(&drop),
+            [2, 1],
+            "b is the oldest beyond the limit, a is replaced"
+        );
     }
 
     #[test]

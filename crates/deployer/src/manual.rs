@@ -27,10 +27,15 @@ impl Deployer {
         })?;
         let reference = ImageReference::with_tag(&name, tag)
             .map_err(|error| DeployerError::BadInput(format!("tag {tag:?}: {error}")))?;
-        let (image, digest) = match gates::check(store, &project, &stage, &reference, None, true)? {
-            Gate::Open { image, digest } => (image, digest),
-            Gate::Closed(reason) => return Err(DeployerError::Refused(reason)),
-        };
+        let (image, digest, source) =
+            match gates::check(store, &project, &stage, &reference, None, true)? {
+                Gate::Open {
+                    image,
+                    digest,
+                    source,
+                } => (image, digest, source),
+                Gate::Closed(reason) => return Err(DeployerError::Refused(reason)),
+            };
         let (trigger, digest) = match digest {
             // Promotion: the digest that runs in the source stage.
             Some(digest) => (Trigger::Promote, digest),
@@ -43,6 +48,7 @@ impl Deployer {
             image,
             trigger,
             digest: Some(digest),
+            source_deploy_id: source,
         })?;
         self.context().hub.publish(EventBody::DeployQueued {
             deploy_id: deploy.id,
@@ -163,6 +169,7 @@ impl Deployer {
             image: format!("{name}:{}@{digest}", earlier.tag),
             trigger: Trigger::Rollback,
             digest: Some(digest),
+            source_deploy_id: Some(earlier.id),
         })?;
         store.record_container_settings(deploy.id, &recorded)?;
         self.context().hub.publish(EventBody::DeployQueued {

@@ -123,6 +123,7 @@ mod tests {
             created_at: 0,
             poll: false,
             volumes: "[]".into(),
+            keep_images: 3,
         }
     }
 

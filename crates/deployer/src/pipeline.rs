@@ -20,8 +20,9 @@ use crate::health::{
     self, Counted, DockerVerdict, FailureTally, HealthCheck, HealthKind, Probe, Schedule, Throttle,
 };
 use crate::journal::Journal;
-use crate::naming::{self, labels};
 use crate::lineup;
+use crate::naming::{self, labels};
+use crate::retention;
 use crate::routing::Route;
 use crate::subdomain;
 
@@ -56,6 +57,7 @@ pub(crate) fn run(ctx: &Context, deploy_id: i64) {
         instance_id: None,
     };
     let outcome = run.steps();
+    journal.end_step(outcome.is_ok());
     let (status, reason) = match outcome {
         Ok(Done::Deployed) => {
             journal.line(format!(
@@ -126,15 +128,20 @@ impl Run<'_> {
             engine.engine_version, engine.api_version
         ));
 
+        self.journal.step("pull");
         let auth = self.registry_auth(&project, &reference)?;
         let image = self.pull(&reference, auth.as_ref())?;
         if let Some(why) = self.already_running(image.digest.as_deref())? {
             return Ok(Done::AlreadyRunning(why));
         }
         let port = self.container_port(&project, &image)?;
+        self.journal.step("create");
         self.create_and_start(&project, &settings, &image, port)?;
+        self.journal.step("health");
         let address = self.wait_until_healthy(&project, &settings, port)?;
+        self.journal.step("restart_policy");
         self.apply_restart_policy()?;
+        self.journal.step("route");
         let domain = self.route(&settings, port)?;
         self.promote(&address, domain.as_deref())?;
         // The new instance serves from here on: a failure to tidy up does not fail the deploy.
@@ -144,9 +151,13 @@ impl Run<'_> {
             Vec::new()
         });
         if domain.is_some() && !leaving.is_empty() {
+            self.journal.step("drain");
             self.drain_previous_instances();
         }
+        self.journal.step("replace");
         self.replace_previous_instances(leaving, domain.as_deref());
+        self.journal.step("prune");
+        retention::prune(self.ctx, self.journal, &self.view.deploy);
         Ok(Done::Deployed)
     }
 
@@ -367,6 +378,7 @@ impl Run<'_> {
             "created container {name} on network {}",
             settings.network
         ));
+        self.journal.step("start");
         self.block_on(self.docker().start_container(&id))
             .map_err(|error| Failure::new(format!("starting container {name} failed: {error}")))?;
         self.journal.line(format!("started container {name}"));

@@ -345,6 +345,7 @@ fn recovery_after_a_restart_interrupts_deploys_and_removes_half_made_containers(
             image: bed.reference("v1"),
             trigger: Trigger::Webhook,
             digest: None,
+            source_deploy_id: None,
         })
         .expect("a deploy row");
     bed.store
@@ -434,7 +435,7 @@ fn a_stage_without_auto_deploy_deploys_only_what_a_person_approves() {
 
     let approved = bed
         .deployer
-        .decide(waiting.deploy_id, Decision::Approve)
+        .decide(waiting.deploy_id, Decision::Approve, "test")
         .expect("the waiting deploy is approved");
     assert_eq!(approved.status, DeployStatus::Queued);
     bed.wait_idle();
@@ -448,7 +449,7 @@ fn a_stage_without_auto_deploy_deploys_only_what_a_person_approves() {
 
     let again = bed
         .deployer
-        .decide(waiting.deploy_id, Decision::Reject)
+        .decide(waiting.deploy_id, Decision::Reject, "test")
         .expect_err("a decided deploy cannot be decided again");
     assert!(
         again.to_string().contains("not waiting for approval"),
@@ -459,7 +460,7 @@ fn a_stage_without_auto_deploy_deploys_only_what_a_person_approves() {
     let declined = bed.announce_one("v2");
     let rejected = bed
         .deployer
-        .decide(declined.deploy_id, Decision::Reject)
+        .decide(declined.deploy_id, Decision::Reject, "test")
         .expect("the waiting deploy is rejected");
     assert_eq!(rejected.status, DeployStatus::Rejected);
     assert!(bed.deployer.wait_idle(Duration::from_secs(1)));
@@ -623,8 +624,18 @@ fn requests_that_pile_up_for_a_busy_stage_collapse_to_the_newest() {
     let bed = Bed::new(dev_only());
     bed.push("v1");
     bed.push("v2");
-    let first = bed.announce_one("v1");
-    // While the first runs (pulling, starting, health-checking), three more arrive.
+    bed.push("unhealthy");
+    // The first keeps the stage busy for seconds (it never becomes healthy); once it runs,
+    // three more arrive.
+    let first = bed.announce_one("unhealthy");
+    let deadline = std::time::Instant::now() + support::DEPLOY_TIMEOUT;
+    while bed.deploy_row(first.deploy_id).status == DeployStatus::Queued {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first deploy never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     let piled: Vec<i64> = ["v2", "v1", "v2"]
         .iter()
         .map(|tag| bed.announce_one(tag).deploy_id)
@@ -642,15 +653,7 @@ fn requests_that_pile_up_for_a_busy_stage_collapse_to_the_newest() {
         );
         assert!(bed.containers_of_deploy(older).is_empty());
     }
-    // The first one was either already running (and finished) or superseded too.
-    let first = bed.deploy_row(first.deploy_id);
-    assert!(
-        matches!(
-            first.status,
-            DeployStatus::Succeeded | DeployStatus::Skipped
-        ),
-        "{first:#?}"
-    );
+    assert_eq!(bed.deploy_row(first.deploy_id).status, DeployStatus::Failed);
     bed.assert_serving("v2");
 }
 

@@ -133,6 +133,8 @@ pub struct ContainerSummary {
     pub name: String,
     /// The image as the container was created with it.
     pub image: String,
+    /// The id of the image it runs ("sha256:…"), whatever name it was created with.
+    pub image_id: String,
     /// "created", "running", "exited", …
     pub state: String,
     pub labels: BTreeMap<String, String>,
@@ -302,6 +304,7 @@ impl DockerClient {
                     .map(|name| name.trim_start_matches('/').to_owned())
                     .unwrap_or_default(),
                 image: container.image.unwrap_or_default(),
+                image_id: container.image_id.unwrap_or_default(),
                 state: container.state.map(|s| s.to_string()).unwrap_or_default(),
                 labels: container.labels.unwrap_or_default().into_iter().collect(),
             })

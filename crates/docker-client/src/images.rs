@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use bollard::models::{HealthConfig, ImageInspect};
+use bollard::models::{HealthConfig, ImageDeleteResponseItem, ImageInspect, ImageSummary};
+use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptionsBuilder};
 
 use crate::client::DockerClient;
 use crate::error::{DockerError, check_identifier};
@@ -33,7 +34,73 @@ pub struct Healthcheck {
     pub retries: Option<u32>,
 }
 
+/// A local image as the image list shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LocalImage {
+    /// The image id, "sha256:…".
+    pub id: String,
+    /// "repository:tag" for each tag on the image.
+    pub repo_tags: Vec<String>,
+    /// "repository@sha256:…" for each registry manifest the image is known by.
+    pub repo_digests: Vec<String>,
+}
+
+/// What removing one reference to an image did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImageRemoval {
+    /// The reference was the image's last: the image is gone.
+    Deleted,
+    /// The reference is gone; the image stays for its other tags or digests.
+    Untagged,
+    /// No image has that reference.
+    NotFound,
+    /// The engine refused (409): a container uses the image, or the reference is an id that
+    /// several names share. The engine's words.
+    Refused(String),
+}
+
 impl DockerClient {
+    /// Every top-level local image with its tags and digests.
+    pub async fn list_images(&self) -> Result<Vec<LocalImage>, DockerError> {
+        let docker = self.docker().await?;
+        let options = ListImagesOptionsBuilder::new().build();
+        let images = docker
+            .list_images(Some(options))
+            .await
+            .map_err(|err| self.failure("listing images".into(), None).classify(err))?;
+        Ok(images.into_iter().map(local_image).collect())
+    }
+
+    /// Removes one reference to an image: a tag ("acme/web:1.4") or, better, a digest reference
+    /// ("acme/web@sha256:…"), which names one image whatever its tags do. The image itself goes
+    /// when that was its last reference. Never forced, so the engine keeps an image a container
+    /// uses ([`ImageRemoval::Refused`]), and unused parent layers are pruned as `docker rmi` does.
+    pub async fn remove_image(&self, reference: &str) -> Result<ImageRemoval, DockerError> {
+        check_identifier("image reference", reference)?;
+        let docker = self.docker().await?;
+        let options = RemoveImageOptionsBuilder::new()
+            .force(false)
+            .noprune(false)
+            .build();
+        match docker.remove_image(reference, Some(options), None).await {
+            Ok(items) => {
+                let removal = removal(&items);
+                log::info!("removed image reference {reference}: {removal:?}");
+                Ok(removal)
+            }
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 404, ..
+            }) => Ok(ImageRemoval::NotFound),
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 409,
+                message,
+            }) => Ok(ImageRemoval::Refused(message)),
+            Err(err) => Err(self
+                .failure(format!("removing image {reference}"), None)
+                .classify(err)),
+        }
+    }
+
     /// Describes a local image, by reference ("acme/web:1.4") or id.
     pub async fn inspect_image(&self, image: &str) -> Result<ImageInfo, DockerError> {
         check_identifier("image reference", image)?;
@@ -46,6 +113,30 @@ impl DockerClient {
             .classify(err)
         })?;
         Ok(image_info(inspect))
+    }
+}
+
+fn local_image(summary: ImageSummary) -> LocalImage {
+    // Older engines list an image without names as "<none>:<none>" and "<none>@<none>".
+    let named = |names: Vec<String>| -> Vec<String> {
+        names
+            .into_iter()
+            .filter(|name| !name.starts_with("<none>"))
+            .collect()
+    };
+    LocalImage {
+        id: summary.id,
+        repo_tags: named(summary.repo_tags),
+        repo_digests: named(summary.repo_digests),
+    }
+}
+
+/// The engine lists what it untagged and what it deleted; a deleted image id means the image is gone.
+fn removal(items: &[ImageDeleteResponseItem]) -> ImageRemoval {
+    if items.iter().any(|item| item.deleted.is_some()) {
+        ImageRemoval::Deleted
+    } else {
+        ImageRemoval::Untagged
     }
 }
 
@@ -103,6 +194,41 @@ fn nanos(value: Option<i64>) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_removal_that_deletes_an_image_id_deleted_the_image() {
+        let untagged = ImageDeleteResponseItem {
+            untagged: Some("r.test/acme/web@sha256:aaaa".into()),
+            deleted: None,
+        };
+        let deleted = ImageDeleteResponseItem {
+            untagged: None,
+            deleted: Some("sha256:bbbb".into()),
+        };
+        assert_eq!(
+            removal(std::slice::from_ref(&untagged)),
+            ImageRemoval::Untagged
+        );
+        assert_eq!(removal(&[untagged, deleted]), ImageRemoval::Deleted);
+    }
+
+    #[test]
+    fn nameless_entries_of_the_image_list_are_dropped() {
+        let image = local_image(ImageSummary {
+            id: "sha256:cccc".into(),
+            repo_tags: vec!["<none>:<none>".into(), "r.test/acme/web:v1".into()],
+            repo_digests: vec!["<none>@<none>".into()],
+            ..Default::default()
+        });
+        assert_eq!(
+            image,
+            LocalImage {
+                id: "sha256:cccc".into(),
+                repo_tags: vec!["r.test/acme/web:v1".into()],
+                repo_digests: Vec::new(),
+            }
+        );
+    }
 
     #[test]
     fn only_tcp_ports_are_kept_sorted_and_unique() {

@@ -1,8 +1,9 @@
 //! Talking to the Docker Engine API.
 //!
 //! This crate owns the conversation with one Docker engine: connecting and
-//! agreeing on an API version, pulling images, inspecting them, managing
-//! bridge networks and the container lifecycle, and reading container logs.
+//! agreeing on an API version, pulling, inspecting, listing and removing
+//! images, managing bridge networks and the container lifecycle, and reading
+//! container logs.
 //! Engine answers are turned into plain types and typed errors, so no bollard
 //! type leaks out.
 //!
@@ -24,7 +25,7 @@ pub use client::{DockerClient, EngineInfo};
 pub use containers::{ContainerMount, ContainerSpec, ContainerState, ContainerSummary};
 pub use error::DockerError;
 pub use health::{ContainerHealth, HealthResult};
-pub use images::{Healthcheck, ImageInfo};
+pub use images::{Healthcheck, ImageInfo, ImageRemoval, LocalImage};
 pub use pull::{PullProgress, RegistryAuth};
 pub use settings::{RestartPolicy, VolumeMount, parse_stop_signal};
 
@@ -46,6 +47,8 @@ mod tests {
         assert_send(&client.ping());
         assert_send(&client.pull("acme/web:1", None, &mut on_progress));
         assert_send(&client.inspect_image("acme/web:1"));
+        assert_send(&client.list_images());
+        assert_send(&client.remove_image("acme/web@sha256:abcd"));
         assert_send(&client.ensure_network("dw"));
         assert_send(&client.create_container(&spec));
         assert_send(&client.start_container("dw-web"));

@@ -246,6 +246,7 @@ mod tests {
             created_at: 0,
             poll: true,
             volumes: "[]".into(),
+            keep_images: 3,
         }
     }
 

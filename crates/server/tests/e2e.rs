@@ -7,7 +7,6 @@
 
 mod support;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -1199,8 +1198,13 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
     server.push("v2");
     let artifacts: PathBuf = support::target_dir().join("test-artifacts");
     std::fs::create_dir_all(&artifacts).expect("create the artifact folder");
-    let screenshots =
-        ["dashboard.png", "deploy.png", "deploy-live.png"].map(|name| artifacts.join(name));
+    let screenshots = [
+        "dashboard.png",
+        "deploy.png",
+        "deploy-live.png",
+        "actions.png",
+    ]
+    .map(|name| artifacts.join(name));
     for screenshot in &screenshots {
         let _ = std::fs::remove_file(screenshot);
     }
@@ -1234,12 +1238,29 @@ fn dashboard_shows_a_deploy_live_in_a_real_browser() {
         );
     }
     only_running_instance(&server, "v2");
-    let ids: BTreeSet<i64> = server
-        .get_data("/api/deploys")
+    // Two webhooks, a deploy typed into the stage's tag field, then a rollback: all succeeded.
+    let deploys = server.get_data("/api/deploys");
+    let triggers: Vec<(&str, &str, &str)> = deploys
         .as_array()
         .expect("a list")
         .iter()
-        .filter_map(|deploy| deploy["id"].as_i64())
+        .rev()
+        .map(|deploy| {
+            (
+                deploy["trigger"].as_str().unwrap_or_default(),
+                deploy["tag"].as_str().unwrap_or_default(),
+                deploy["status"].as_str().unwrap_or_default(),
+            )
+        })
         .collect();
-    assert_eq!(ids.len(), 2, "the browser test queued two deploys");
+    assert_eq!(
+        triggers,
+        [
+            ("webhook", "v1", "succeeded"),
+            ("webhook", "v2", "succeeded"),
+            ("manual", "v1", "succeeded"),
+            ("rollback", "v2", "succeeded"),
+        ],
+        "{deploys:#}"
+    );
 }

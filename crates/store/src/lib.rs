@@ -1,6 +1,6 @@
 //! The database: SQLite through diesel and an r2d2 pool, with the schema's migrations embedded.
 //!
-//! Owns: the tables (configuration, instances, deploys and their logs, poll state), their row types
+//! Owns: the tables (configuration, instances, deploys with their logs and steps, poll state), their row types
 //! and every query. Secret columns hold only ciphertext sealed by the caller ([`Sealed`]); the
 //! store never sees a key. Each pooled connection gets WAL, foreign keys and a busy timeout; read-then-write
 //! operations run in immediate transactions.
@@ -21,6 +21,8 @@ pub use models::configuration::{
 pub use models::container_settings::ContainerSettings;
 pub use models::deploy::{Decision, Deploy, DeployStatus, DeployView, NewDeploy, Trigger};
 pub use models::deploy_log::LogLine;
+pub use models::deploy_step::{DeployStep, StepOutcome};
+pub use models::image_retention::ImageRetention;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};
 pub use models::notification::Notification;
 pub use models::poll_state::PollState;

@@ -77,6 +77,7 @@ diesel::table! {
         created_at -> BigInt,
         poll -> Bool,
         volumes -> Text,
+        keep_images -> Integer,
     }
 }
 
@@ -96,6 +97,19 @@ diesel::table! {
         started_at -> Nullable<BigInt>,
         finished_at -> Nullable<BigInt>,
         container_settings -> Nullable<Text>,
+        decided_by -> Nullable<Text>,
+        source_deploy_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    deploy_steps (id) {
+        id -> BigInt,
+        deploy_id -> BigInt,
+        name -> Text,
+        started_at -> BigInt,
+        duration_ms -> BigInt,
+        outcome -> Text,
     }
 }
 
@@ -162,6 +176,7 @@ diesel::joinable!(stages -> projects (project_id));
 diesel::joinable!(deploys -> projects (project_id));
 diesel::joinable!(deploys -> stages (stage_id));
 diesel::joinable!(deploy_logs -> deploys (deploy_id));
+diesel::joinable!(deploy_steps -> deploys (deploy_id));
 diesel::joinable!(instances -> deploys (deploy_id));
 diesel::joinable!(instances -> projects (project_id));
 diesel::joinable!(instances -> stages (stage_id));
@@ -174,6 +189,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     stages,
     deploys,
     deploy_logs,
+    deploy_steps,
     instances,
     poll_state,
     notifications,

@@ -130,6 +130,7 @@ fn new_deploy(store: &Store, tag: &str) -> store::Deploy {
             image: format!("{}:{tag}", project.image),
             trigger: Trigger::Webhook,
             digest: None,
+            source_deploy_id: None,
         })
         .unwrap()
 }
@@ -475,6 +476,7 @@ fn foreign_keys_are_enforced_on_pooled_connections() {
             image: "x".into(),
             trigger: Trigger::Manual,
             digest: None,
+            source_deploy_id: None,
         });
         assert!(
             matches!(orphan, Err(StoreError::Conflict { .. })),
@@ -821,6 +823,7 @@ fn approval_request(store: &Store, tag: &str, digest: Option<&str>) -> (store::D
             image: format!("{}:{tag}", project.image),
             trigger: Trigger::Poll,
             digest: digest.map(str::to_string),
+            source_deploy_id: None,
         })
         .unwrap()
 }
@@ -868,11 +871,15 @@ fn a_waiting_deploy_is_decided_once() {
     let (approved, _) = approval_request(&store, "v2", None);
     let (rejected, _) = approval_request(&store, "v3", None);
 
-    let queued = store.decide_deploy(approved.id, Decision::Approve).unwrap();
+    let queued = store
+        .decide_deploy(approved.id, Decision::Approve, "api 127.0.0.1")
+        .unwrap();
     assert_eq!(queued.status, DeployStatus::Queued);
     assert_eq!(queued.finished_at, None);
 
-    let declined = store.decide_deploy(rejected.id, Decision::Reject).unwrap();
+    let declined = store
+        .decide_deploy(rejected.id, Decision::Reject, "api 127.0.0.1")
+        .unwrap();
     assert_eq!(declined.status, DeployStatus::Rejected);
     assert!(declined.status.is_finished());
     assert!(declined.finished_at.is_some());
@@ -881,7 +888,9 @@ fn a_waiting_deploy_is_decided_once() {
         (approved.id, Decision::Reject),
         (rejected.id, Decision::Approve),
     ] {
-        let error = store.decide_deploy(id, decision).unwrap_err();
+        let error = store
+            .decide_deploy(id, decision, "api 127.0.0.1")
+            .unwrap_err();
         assert!(matches!(error, StoreError::WrongState { .. }), "{error:?}");
         assert!(
             error.to_string().ends_with("not waiting for approval"),
@@ -893,7 +902,9 @@ fn a_waiting_deploy_is_decided_once() {
     assert!(created);
     assert_ne!(fresh.id, rejected.id);
 
-    let missing = store.decide_deploy(9999, Decision::Approve).unwrap_err();
+    let missing = store
+        .decide_deploy(9999, Decision::Approve, "api 127.0.0.1")
+        .unwrap_err();
     assert!(
         matches!(missing, StoreError::NotFound { .. }),
         "{missing:?}"

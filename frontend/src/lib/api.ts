@@ -246,6 +246,35 @@ export function getDeploy(id: number): Promise<Deploy> {
 	return request<Deploy>(`/api/deploys/${id}`);
 }
 
+/** Queues a deploy of `tag` to a stage (a promotion when the stage has `promote_from`). */
+export function deployTag(project: string, stage: string, tag: string): Promise<QueuedDeploy> {
+	return request<QueuedDeploy>(
+		`/api/projects/${encodeURIComponent(project)}/stages/${encodeURIComponent(stage)}/deploy`,
+		{
+			method: 'POST',
+			headers: { 'Content-Type': 'application/json' },
+			body: JSON.stringify({ tag })
+		}
+	);
+}
+
+/** Queues a rollback of a stage to its previous healthy deploy. */
+export function rollbackStage(project: string, stage: string): Promise<QueuedDeploy> {
+	return request<QueuedDeploy>(
+		`/api/projects/${encodeURIComponent(project)}/stages/${encodeURIComponent(stage)}/rollback`,
+		{ method: 'POST' }
+	);
+}
+
+export type InstanceAction = 'stop' | 'start' | 'restart' | 'remove';
+
+/** Stops, starts, restarts or removes an instance. */
+export function actOnInstance(id: number, action: InstanceAction): Promise<unknown> {
+	return action === 'remove'
+		? request<unknown>(`/api/instances/${id}`, { method: 'DELETE' })
+		: request<unknown>(`/api/instances/${id}/${action}`, { method: 'POST' });
+}
+
 /** Approves (the deploy is queued) or rejects a deploy waiting for approval. */
 export function decideDeploy(id: number, decision: 'approve' | 'reject'): Promise<Deploy> {
 	return request<Deploy>(`/api/deploys/${id}/${decision}`, { method: 'POST' });

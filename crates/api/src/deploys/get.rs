@@ -1,4 +1,4 @@
-//! `GET /api/deploys/{id}`: one deploy.
+//! `GET /api/deploys/{id}`: one deploy, with the steps it went through.
 
 use actix_web::{HttpResponse, web};
 
@@ -10,6 +10,9 @@ use crate::state::AppState;
 pub async fn get(state: web::Data<AppState>, id: web::Path<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let store = state.store.clone();
-    let view = web::block(move || store.deploy_view(id)).await??;
-    Ok(ok(DeployOut::from(view)))
+    let (view, steps) = web::block(move || -> store::Result<_> {
+        Ok((store.deploy_view(id)?, store.deploy_steps(id)?))
+    })
+    .await??;
+    Ok(ok(DeployOut::from(view).with_steps(steps)))
 }

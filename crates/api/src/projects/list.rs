@@ -31,6 +31,8 @@ struct StageOut {
     subdomain: Option<String>,
     watch_digest: bool,
     poll: bool,
+    /// How many images of its latest healthy deploys the stage keeps.
+    keep_images: i32,
 }
 
 #[derive(Debug, Serialize)]
@@ -70,6 +72,7 @@ pub async fn list(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> 
                     subdomain: stage.subdomain,
                     watch_digest: stage.watch_digest,
                     poll: stage.poll,
+                    keep_images: stage.keep_images,
                 })
                 .collect();
             let instances = store

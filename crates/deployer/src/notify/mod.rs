@@ -312,6 +312,8 @@ pub(crate) mod tests {
             started_at: Some(2),
             finished_at: Some(3),
             container_settings: None,
+            decided_by: None,
+            source_deploy_id: None,
         };
         let mut view = DeployView {
             deploy,

@@ -243,6 +243,9 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
             if stage.poll {
                 put(&mut map, "poll", true);
             }
+            if stage.keep_images != store::Stage::DEFAULT_KEEP_IMAGES {
+                put(&mut map, "keep_images", i64::from(stage.keep_images));
+            }
             let volumes = stage.volume_list();
             if !volumes.is_empty() {
                 put(&mut map, "volumes", volumes);

@@ -105,6 +105,7 @@ pub struct RawStage {
     pub watch_digest: Option<bool>,
     pub poll: Option<bool>,
     pub volumes: Vec<String>,
+    pub keep_images: Option<i64>,
 }
 
 const TOP_KEYS: &[&str] = &["settings", "registries", "projects"];
@@ -167,6 +168,7 @@ const STAGE_KEYS: &[&str] = &[
     "watch_digest",
     "poll",
     "volumes",
+    "keep_images",
 ];
 
 /// Reads the tree into raw structs; `problems` gets unknown keys and wrong types, `lines` the line
@@ -513,6 +515,7 @@ impl Reader {
                 watch_digest: self.boolean(&s, "watch_digest"),
                 poll: self.boolean(&s, "poll"),
                 volumes: self.string_list(&s, "volumes"),
+                keep_images: self.integer(&s, "keep_images"),
             };
             stages.insert(name.to_string(), stage);
         }

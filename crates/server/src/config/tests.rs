@@ -142,7 +142,7 @@ fn unknown_keys_are_errors_naming_the_key_and_line() {
     assert!(
         nested.contains(&(
             Some(6),
-            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll, volumes".to_string()
+            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll, volumes, keep_images".to_string()
         )),
         "{nested:#?}"
     );
@@ -273,7 +273,7 @@ projects:
     stages:
       dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3}
       rel: {tag_semver: ">=1.0.0", include_prerelease: false}
-      prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop}
+      prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop, keep_images: 5}
       edge: {tag_regex: "^edge-[0-9]+$"}
   status-page:
     image: docker.io/acme/status
@@ -351,6 +351,8 @@ fn the_full_format_is_accepted_with_its_values() {
     assert!(!prod.auto_deploy);
     assert_eq!(prod.promote_from.as_deref(), Some("rel"));
     assert_eq!(prod.subdomain.as_deref(), Some("shop"));
+    assert_eq!(prod.keep_images, 5);
+    assert_eq!(shop.stages[0].keep_images, 3, "three images unless told");
     let status = &config.projects[1];
     assert_eq!(status.project.image, "docker.io/acme/status");
     assert!(status.stages[0].watch_digest);
@@ -871,5 +873,31 @@ projects:
     assert_eq!(
         reversed,
         ["projects.shop.health.status: invalid status range \"399-200\": 399 is above 200"]
+    );
+}
+
+#[test]
+fn a_stage_keeps_between_1_and_100_images() {
+    let stages = |keep: &str| {
+        one_project(&format!(
+            "    stages:\n      dev: {{tag_pattern: '*', keep_images: {keep}}}\n"
+        ))
+    };
+    for (keep, kept) in [("1", 1), ("100", 100)] {
+        let config = parse(&stages(keep), "t", &env, 0).unwrap();
+        assert_eq!(config.projects[0].stages[0].keep_images, kept);
+    }
+    for keep in ["0", "101", "-1"] {
+        assert_eq!(
+            problems_with_lines(&stages(keep)),
+            [(
+                Some(5),
+                format!("projects.shop.stages.dev.keep_images: {keep} is not between 1 and 100")
+            )]
+        );
+    }
+    assert_eq!(
+        problems(&stages("three")),
+        ["projects.shop.stages.dev.keep_images: expected an integer, found a string"]
     );
 }

@@ -9,7 +9,7 @@ use docker_client::{RestartPolicy, VolumeMount, parse_stop_signal};
 use poller::{ImageName, TagRule, TagRuleError};
 use store::{
     NewConfiguration, NewNotification, NewNpmSettings, NewProject, NewProjectWithStages,
-    NewRegistry, NewSettings, NewStage, PlainSecret, SecretInput,
+    NewRegistry, NewSettings, NewStage, PlainSecret, SecretInput, Stage,
 };
 
 use super::duration::parse_duration;
@@ -780,6 +780,17 @@ impl Checker<'_> {
                 1
             }
         };
+        let keep_images = match raw.keep_images {
+            None => Stage::DEFAULT_KEEP_IMAGES,
+            Some(count) if (1..=MAX_KEEP_IMAGES).contains(&count) => count as i32,
+            Some(count) => {
+                self.problem(
+                    format!("{path}.keep_images"),
+                    format!("{count} is not between 1 and {MAX_KEEP_IMAGES}"),
+                );
+                Stage::DEFAULT_KEEP_IMAGES
+            }
+        };
         if let Some(from) = &raw.promote_from {
             if from == name {
                 self.problem(
@@ -818,6 +829,7 @@ impl Checker<'_> {
             watch_digest: raw.watch_digest.unwrap_or(false),
             poll: raw.poll.unwrap_or(false),
             volumes: raw.volumes.clone(),
+            keep_images,
         }
     }
 }
@@ -860,6 +872,8 @@ pub const DEFAULT_RESTART: &str = "unless-stopped";
 /// Docker's own default.
 pub const DEFAULT_STOP_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_STOP_TIMEOUT: Duration = Duration::from_secs(3600);
+/// Most images a stage may keep: more is a disk filling up, not rollback targets.
+const MAX_KEEP_IMAGES: i64 = 100;
 /// The engine refuses smaller memory limits.
 const MIN_MEMORY: i64 = 6 << 20;
 

@@ -272,6 +272,7 @@ fn insert_project(
                 stages::watch_digest.eq(stage.watch_digest),
                 stages::poll.eq(stage.poll),
                 stages::volumes.eq(NewProject::volumes_json(&stage.volumes)),
+                stages::keep_images.eq(stage.keep_images),
                 stages::created_at.eq(entry.project.created_at),
             ))
             .execute(conn)

@@ -93,6 +93,31 @@ pub struct Deploy {
     /// What the deploy created its container with, JSON; read it with
     /// [`Deploy::recorded_settings`]. `None` until the container is about to be created.
     pub container_settings: Option<String>,
+    /// Who approved or rejected it, for a deploy that waited for approval (`api 127.0.0.1`
+    /// until there are users); see [`Deploy::approved_by`].
+    pub decided_by: Option<String>,
+    /// The deploy a promotion or rollback repeats: the one whose instance runs the image in the
+    /// source stage, or the earlier healthy deploy rolled back to.
+    pub source_deploy_id: Option<i64>,
+}
+
+impl Deploy {
+    /// Who approved this deploy; `None` when it did not wait for approval, waits still, or was
+    /// rejected.
+    pub fn approved_by(&self) -> Option<&str> {
+        match self.status {
+            DeployStatus::Rejected | DeployStatus::WaitingApproval => None,
+            _ => self.decided_by.as_deref(),
+        }
+    }
+
+    /// Who rejected this deploy, when it was rejected.
+    pub fn rejected_by(&self) -> Option<&str> {
+        match self.status {
+            DeployStatus::Rejected => self.decided_by.as_deref(),
+            _ => None,
+        }
+    }
 }
 
 /// A deploy with the names a person reads.
@@ -121,6 +146,8 @@ pub struct NewDeploy {
     pub trigger: Trigger,
     /// See [`Deploy::digest`]: known up front when the poller found the image.
     pub digest: Option<String>,
+    /// See [`Deploy::source_deploy_id`].
+    pub source_deploy_id: Option<i64>,
 }
 
 /// A person's answer to a deploy that waits for approval.
@@ -160,7 +187,11 @@ impl Store {
             };
             let digest = new.digest.as_ref().or(waiting.digest.as_ref());
             let updated = diesel::update(deploys::table.find(waiting.id))
-                .set((deploys::image.eq(&new.image), deploys::digest.eq(digest)))
+                .set((
+                    deploys::image.eq(&new.image),
+                    deploys::digest.eq(digest),
+                    deploys::source_deploy_id.eq(new.source_deploy_id),
+                ))
                 .returning(Deploy::as_returning())
                 .get_result(conn)
                 .context("updating a waiting approval request")?;
@@ -195,9 +226,10 @@ impl Store {
             .context("finding a rejected request")
     }
 
-    /// Applies a person's decision to a deploy waiting for approval; any other deploy is refused
-    /// with [`StoreError::WrongState`](crate::StoreError::WrongState), so a request is decided once.
-    pub fn decide_deploy(&self, id: i64, decision: Decision) -> Result<Deploy> {
+    /// Applies a person's decision to a deploy waiting for approval and records who made it
+    /// (`by`); any other deploy is refused with
+    /// [`StoreError::WrongState`](crate::StoreError::WrongState), so a request is decided once.
+    pub fn decide_deploy(&self, id: i64, decision: Decision, by: &str) -> Result<Deploy> {
         let mut conn = self.conn()?;
         conn.immediate_transaction(|conn| {
             let deploy: Deploy = deploys::table
@@ -220,6 +252,7 @@ impl Store {
                 .set((
                     deploys::status.eq(changes.0),
                     deploys::finished_at.eq(changes.1),
+                    deploys::decided_by.eq(by),
                 ))
                 .returning(Deploy::as_returning())
                 .get_result(conn)
@@ -344,6 +377,7 @@ fn insert_deploy(
             deploys::tag.eq(&new.tag),
             deploys::image.eq(&new.image),
             deploys::digest.eq(&new.digest),
+            deploys::source_deploy_id.eq(new.source_deploy_id),
             deploys::trigger.eq(new.trigger),
             deploys::status.eq(status),
             deploys::created_at.eq(now_ms()),

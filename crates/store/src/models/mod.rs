@@ -4,6 +4,8 @@ pub mod configuration;
 pub mod container_settings;
 pub mod deploy;
 pub mod deploy_log;
+pub mod deploy_step;
+pub mod image_retention;
 pub mod instance;
 pub mod notification;
 pub mod poll_state;

@@ -42,9 +42,15 @@ pub struct Stage {
     /// Volume mounts added to the project's, a JSON array; one with the same path inside the
     /// container replaces the project's.
     pub volumes: String,
+    /// How many images of its latest healthy deploys (its rollback targets) the stage keeps on
+    /// the engine; older images the deployer pulled are removed.
+    pub keep_images: i32,
 }
 
 impl Stage {
+    /// [`Stage::keep_images`] when the configuration does not say.
+    pub const DEFAULT_KEEP_IMAGES: i32 = 3;
+
     /// The stage's own volume mounts, in order.
     pub fn volume_list(&self) -> Vec<String> {
         serde_json::from_str(&self.volumes).unwrap_or_else(|error| {
@@ -54,8 +60,9 @@ impl Stage {
     }
 }
 
-/// The fields of a new stage; the project id is filled in on import.
-#[derive(Debug, Clone, PartialEq, Default)]
+/// The fields of a new stage; the project id is filled in on import. The default keeps
+/// [`Stage::DEFAULT_KEEP_IMAGES`] images and leaves everything else empty or off.
+#[derive(Debug, Clone, PartialEq)]
 pub struct NewStage {
     /// See [`Stage::name`].
     pub name: String,
@@ -81,6 +88,28 @@ pub struct NewStage {
     pub poll: bool,
     /// See [`Stage::volumes`]: the mounts as written.
     pub volumes: Vec<String>,
+    /// See [`Stage::keep_images`].
+    pub keep_images: i32,
+}
+
+impl Default for NewStage {
+    fn default() -> NewStage {
+        NewStage {
+            name: String::new(),
+            tag_pattern: None,
+            tag_regex: None,
+            tag_semver: None,
+            include_prerelease: false,
+            auto_deploy: false,
+            max_instances: 0,
+            promote_from: None,
+            subdomain: None,
+            watch_digest: false,
+            poll: false,
+            volumes: Vec::new(),
+            keep_images: Stage::DEFAULT_KEEP_IMAGES,
+        }
+    }
 }
 
 impl Store {

@@ -51,7 +51,7 @@ projects:
     stages:
       dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3, volumes: ["/srv/dev:/srv", "dev-cache:/cache:ro"]}
       rel: {tag_semver: ">=1.0.0", include_prerelease: true}
-      prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop}
+      prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop, keep_images: 1}
       edge: {tag_regex: "^edge-[0-9]+$"}
   status-page:
     image: docker.io/acme/status
@@ -118,6 +118,8 @@ fn an_export_imports_back_to_the_same_configuration_without_any_secret_value() {
         ["/srv/dev:/srv", "dev-cache:/cache:ro"]
     );
     assert_eq!(again.projects[1].project.restart_policy, "no");
+    let kept: Vec<i32> = shop.stages.iter().map(|stage| stage.keep_images).collect();
+    assert_eq!(kept, [3, 3, 1, 3], "dev, edge, prod, rel");
 }
 
 #[test]
@@ -194,6 +196,7 @@ fn defaults_are_left_out() {
         "health",
         "auto_deploy",
         "max_instances",
+        "keep_images",
         "limits",
         "npm",
         "poll:",
