@@ -258,6 +258,7 @@ mod tests {
             poll: false,
             volumes: volumes.into(),
             keep_images: 3,
+            expire_after_ms: None,
         }
     }
 

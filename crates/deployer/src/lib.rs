@@ -28,6 +28,7 @@
 mod container_settings;
 mod deployer;
 mod error;
+mod expiry;
 mod gates;
 mod health;
 mod instance_actions;
@@ -48,6 +49,7 @@ mod subdomain;
 
 pub use deployer::{Deployer, DeployerConfig};
 pub use error::{DeployerError, Result};
+pub use expiry::ExpiryHandle;
 pub use health::{HealthCheck, HealthKind, MIN_DOCKER_GRACE, Probe, StatusRanges, probe};
 pub use matching::{PushOutcome, RecordedDeploy};
 pub use naming::{container_name, labels, slug};

@@ -124,6 +124,7 @@ mod tests {
             poll: false,
             volumes: "[]".into(),
             keep_images: 3,
+            expire_after_ms: None,
         }
     }
 

@@ -399,3 +399,47 @@ fn a_stage_of_several_instances_gives_each_tag_a_domain_and_evicts_the_oldest() 
     assert_eq!(through_nginx(&npm, &main).0, 404);
     assert!(npm.proxy_hosts().is_empty(), "{:#?}", npm.proxy_hosts());
 }
+
+#[test]
+fn an_idle_extra_instance_expires_with_its_route_and_the_newest_stays() {
+    let npm = NpmDouble::start();
+    let several = NewStage {
+        max_instances: 3,
+        expire_after_ms: Some(60_000),
+        ..stage("dev", "*")
+    };
+    let bed = Bed::with_route_target(vec![several], "container_ip");
+    let client = NpmClient::new(
+        &npm.url(),
+        ADMIN_EMAIL,
+        ADMIN_PASSWORD,
+        NpmConfig::default(),
+    )
+    .unwrap();
+    bed.deployer.set_router(Some(Arc::new(NpmRouter::new(
+        client,
+        NpmHostOptions::default(),
+    ))));
+    let of_tag = |tag: &str| format!("dev-{}-{tag}.test.invalid", bed.project);
+    bed.deploy_ok("v1");
+    bed.deploy_ok("v2");
+
+    let now = store::now_ms();
+    let early = bed.deployer.expire_instances_at(now + 30_000).unwrap();
+    assert!(early.is_empty(), "nothing is a minute old yet: {early:?}");
+    assert_eq!(bed.live_instances().len(), 2);
+
+    // Much later, with nobody redeploying: v1 goes, v2 (the newest) stays even though it is old.
+    let later = bed.deployer.expire_instances_at(now + 3_600_000).unwrap();
+    assert!(
+        later
+            .iter()
+            .any(|line| line.starts_with("deleted NPM proxy host")),
+        "{later:?}"
+    );
+    let live = bed.live_instances();
+    assert_eq!(live.len(), 1, "{live:#?}");
+    assert_eq!(live[0].tag, "v2");
+    assert_eq!(through_nginx(&npm, &of_tag("v1")).0, 404);
+    assert_eq!(through_nginx(&npm, &dev_domain(&bed)), (200, "v2".into()));
+}

@@ -247,6 +247,7 @@ mod tests {
             poll: true,
             volumes: "[]".into(),
             keep_images: 3,
+            expire_after_ms: None,
         }
     }
 

@@ -18,6 +18,8 @@ use crate::seed;
 
 /// How long shutdown waits for running deploys.
 const DEPLOY_DRAIN: Duration = Duration::from_secs(60);
+/// How often idle extra instances are looked for.
+const EXPIRY_INTERVAL: Duration = Duration::from_secs(60);
 /// How long a stop waits for notifications still being sent.
 const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
 
@@ -65,6 +67,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         Err(error) => log::error!("cannot clean up after the last run: {error}"),
     }
     let (poller, poll_status) = crate::poll::start(&store, &deployer)?;
+    let expiry = deployer.spawn_expiry(EXPIRY_INTERVAL);
 
     let state = api::AppState {
         store: store.clone(),
@@ -77,8 +80,9 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     actix_web::rt::System::new()
         .block_on(run_http(state, args.listen, args.ui_dir))
         .map_err(|error| format!("the HTTP server failed on {}: {error}", args.listen))?;
-    // No new finds while running deploys drain.
+    // No new finds (and no removals) while running deploys drain.
     drop(poller);
+    drop(expiry);
 
     log::info!("waiting for running deploys to finish");
     if !deployer.wait_idle(DEPLOY_DRAIN) {

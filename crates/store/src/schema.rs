@@ -78,6 +78,7 @@ diesel::table! {
         poll -> Bool,
         volumes -> Text,
         keep_images -> Integer,
+        expire_after_ms -> Nullable<BigInt>,
     }
 }
 

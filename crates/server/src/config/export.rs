@@ -243,6 +243,9 @@ pub fn export(store: &store::Store) -> Result<String, ExportError> {
             if stage.poll {
                 put(&mut map, "poll", true);
             }
+            if let Some(ms) = stage.expire_after_ms {
+                put(&mut map, "expire_after", duration(ms));
+            }
             if stage.keep_images != store::Stage::DEFAULT_KEEP_IMAGES {
                 put(&mut map, "keep_images", i64::from(stage.keep_images));
             }

@@ -106,6 +106,7 @@ pub struct RawStage {
     pub poll: Option<bool>,
     pub volumes: Vec<String>,
     pub keep_images: Option<i64>,
+    pub expire_after: Option<String>,
 }
 
 const TOP_KEYS: &[&str] = &["settings", "registries", "projects"];
@@ -169,6 +170,7 @@ const STAGE_KEYS: &[&str] = &[
     "poll",
     "volumes",
     "keep_images",
+    "expire_after",
 ];
 
 /// Reads the tree into raw structs; `problems` gets unknown keys and wrong types, `lines` the line
@@ -516,6 +518,7 @@ impl Reader {
                 poll: self.boolean(&s, "poll"),
                 volumes: self.string_list(&s, "volumes"),
                 keep_images: self.integer(&s, "keep_images"),
+                expire_after: self.string(&s, "expire_after"),
             };
             stages.insert(name.to_string(), stage);
         }

@@ -142,7 +142,7 @@ fn unknown_keys_are_errors_naming_the_key_and_line() {
     assert!(
         nested.contains(&(
             Some(6),
-            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll, volumes, keep_images".to_string()
+            "projects.shop.stages.dev.tag_glob: unknown key; expected one of tag_pattern, tag_regex, tag_semver, include_prerelease, auto_deploy, max_instances, promote_from, subdomain, watch_digest, poll, volumes, keep_images, expire_after".to_string()
         )),
         "{nested:#?}"
     );
@@ -899,5 +899,40 @@ fn a_stage_keeps_between_1_and_100_images() {
     assert_eq!(
         problems(&stages("three")),
         ["projects.shop.stages.dev.keep_images: expected an integer, found a string"]
+    );
+}
+
+#[test]
+fn extra_instances_expire_after_a_duration_only_where_there_are_extras() {
+    let stages = |keys: &str| {
+        one_project(&format!(
+            "    stages:\n      dev: {{tag_pattern: '*', {keys}}}\n"
+        ))
+    };
+    let config = parse(&stages("max_instances: 3, expire_after: 72h"), "t", &env, 0).unwrap();
+    assert_eq!(
+        config.projects[0].stages[0].expire_after_ms,
+        Some(72 * 3_600_000)
+    );
+    let plain = parse(&stages("max_instances: 3"), "t", &env, 0).unwrap();
+    assert_eq!(
+        plain.projects[0].stages[0].expire_after_ms, None,
+        "kept unless told"
+    );
+    assert_eq!(
+        problems(&stages("expire_after: 1h")),
+        [
+            "projects.shop.stages.dev.expire_after: only a stage with max_instances above 1 has extra instances to expire"
+        ]
+    );
+    assert_eq!(
+        problems(&stages("max_instances: 2, expire_after: 0s")),
+        ["projects.shop.stages.dev.expire_after: must be more than 0s"]
+    );
+    let days = problems(&stages("max_instances: 2, expire_after: 3 days"));
+    assert_eq!(days.len(), 1, "{days:?}");
+    assert!(
+        days[0].starts_with("projects.shop.stages.dev.expire_after: invalid duration"),
+        "{days:?}"
     );
 }

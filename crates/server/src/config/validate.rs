@@ -791,6 +791,26 @@ impl Checker<'_> {
                 Stage::DEFAULT_KEEP_IMAGES
             }
         };
+        let expire_after_ms = raw.expire_after.as_deref().and_then(|text| {
+            let path = format!("{path}.expire_after");
+            match parse_duration(text) {
+                Ok(duration) if duration.is_zero() => {
+                    self.problem(path, "must be more than 0s");
+                    None
+                }
+                Ok(duration) => Some(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)),
+                Err(message) => {
+                    self.problem(path, message);
+                    None
+                }
+            }
+        });
+        if expire_after_ms.is_some() && max_instances == 1 {
+            self.problem(
+                format!("{path}.expire_after"),
+                "only a stage with max_instances above 1 has extra instances to expire",
+            );
+        }
         if let Some(from) = &raw.promote_from {
             if from == name {
                 self.problem(
@@ -830,6 +850,7 @@ impl Checker<'_> {
             poll: raw.poll.unwrap_or(false),
             volumes: raw.volumes.clone(),
             keep_images,
+            expire_after_ms,
         }
     }
 }

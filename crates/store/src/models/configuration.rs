@@ -273,6 +273,7 @@ fn insert_project(
                 stages::poll.eq(stage.poll),
                 stages::volumes.eq(NewProject::volumes_json(&stage.volumes)),
                 stages::keep_images.eq(stage.keep_images),
+                stages::expire_after_ms.eq(stage.expire_after_ms),
                 stages::created_at.eq(entry.project.created_at),
             ))
             .execute(conn)

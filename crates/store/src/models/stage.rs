@@ -45,6 +45,9 @@ pub struct Stage {
     /// How many images of its latest healthy deploys (its rollback targets) the stage keeps on
     /// the engine; older images the deployer pulled are removed.
     pub keep_images: i32,
+    /// In a stage of several instances: remove an instance that is not the newest once it is
+    /// this old (ms); `None` keeps it.
+    pub expire_after_ms: Option<i64>,
 }
 
 impl Stage {
@@ -90,6 +93,8 @@ pub struct NewStage {
     pub volumes: Vec<String>,
     /// See [`Stage::keep_images`].
     pub keep_images: i32,
+    /// See [`Stage::expire_after_ms`].
+    pub expire_after_ms: Option<i64>,
 }
 
 impl Default for NewStage {
@@ -108,6 +113,7 @@ impl Default for NewStage {
             poll: false,
             volumes: Vec::new(),
             keep_images: Stage::DEFAULT_KEEP_IMAGES,
+            expire_after_ms: None,
         }
     }
 }

@@ -49,7 +49,7 @@ projects:
     stop_timeout: 90s
     stop_signal: sigint
     stages:
-      dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3, volumes: ["/srv/dev:/srv", "dev-cache:/cache:ro"]}
+      dev: {tag_pattern: "dev-*", auto_deploy: true, max_instances: 3, expire_after: 36h, volumes: ["/srv/dev:/srv", "dev-cache:/cache:ro"]}
       rel: {tag_semver: ">=1.0.0", include_prerelease: true}
       prod: {tag_semver: ">=1.0.0", auto_deploy: false, promote_from: rel, subdomain: shop, keep_images: 1}
       edge: {tag_regex: "^edge-[0-9]+$"}
@@ -120,6 +120,12 @@ fn an_export_imports_back_to_the_same_configuration_without_any_secret_value() {
     assert_eq!(again.projects[1].project.restart_policy, "no");
     let kept: Vec<i32> = shop.stages.iter().map(|stage| stage.keep_images).collect();
     assert_eq!(kept, [3, 3, 1, 3], "dev, edge, prod, rel");
+    let expiry: Vec<Option<i64>> = shop
+        .stages
+        .iter()
+        .map(|stage| stage.expire_after_ms)
+        .collect();
+    assert_eq!(expiry, [Some(36 * 3_600_000), None, None, None]);
 }
 
 #[test]
@@ -197,6 +203,7 @@ fn defaults_are_left_out() {
         "auto_deploy",
         "max_instances",
         "keep_images",
+        "expire_after",
         "limits",
         "npm",
         "poll:",
