@@ -243,7 +243,8 @@ function readDeployPage(page) {
 		stream: document.querySelector('[data-testid="log-stream-state"]')?.getAttribute('data-state') ?? null,
 		seqs: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => Number(el.getAttribute('data-seq'))),
 		lines: [...document.querySelectorAll('[data-testid="log-line"]')].map((el) => el.textContent?.trim() ?? ''),
-		heading: document.querySelector('h1')?.textContent?.trim() ?? null
+		heading: document.querySelector('h1')?.textContent?.trim() ?? null,
+		steps: [...document.querySelectorAll('[data-testid="deploy-steps"] li .mono')].map((el) => el.textContent?.trim() ?? '')
 	}));
 }
 
@@ -285,6 +286,12 @@ async function watchLiveLog(page, { baseUrl, webhookUrl, image, artifactDir }) {
 		fail(`expected lines 1..${final.seqs.length} once each and in order, got ${JSON.stringify(final.seqs)}`);
 	}
 	log(`deploy page showed ${first.seqs.length} lines at first and ${final.seqs.length} when the deploy ended`);
+	const withSteps = await waitFor(
+		`deploy #${deploy.id}'s page to list its steps (pull … replace) once it ended`,
+		() => readDeployPage(page),
+		(s) => ['pull', 'create', 'start', 'health', 'replace'].every((step) => s.steps.includes(step))
+	);
+	log(`deploy page lists the steps ${withSteps.steps.join(', ')}`);
 	await page.screenshot({ path: join(artifactDir, 'deploy-live.png'), fullPage: true });
 	log(`saved ${join(artifactDir, 'deploy-live.png')}`);
 }

@@ -78,6 +78,20 @@ export interface Deploy {
 	created_at: string;
 	started_at: string | null;
 	finished_at: string | null;
+	/** Who approved it (`api <address>`), for a deploy that waited for approval. */
+	approved_by?: string | null;
+	rejected_by?: string | null;
+	/** The deploy a promotion or rollback repeats. */
+	source_deploy_id?: number | null;
+	/** The steps it went through (one deploy only, not in lists). */
+	steps?: DeployStep[] | null;
+}
+
+export interface DeployStep {
+	name: string;
+	started_at: string;
+	duration_ms: number;
+	outcome: 'ok' | 'failed';
 }
 
 export interface Envelope<T> {
