@@ -51,7 +51,8 @@ pub(crate) fn stage_accepts(stage: &Stage, tag: &str) -> bool {
         stage.include_prerelease,
     );
     match rule {
-        Ok(rule) => rule.accepts(tag),
+        // The same reading as the poller and the tag list: `v1` satisfies `>=1` there too.
+        Ok(rule) => rule.accepts_lenient(tag),
         Err(error) => {
             // Configuration is validated before it is stored, so this means a damaged row.
             log::error!("stage {}: unusable tag rule: {error}", stage.name);
@@ -126,6 +127,19 @@ mod tests {
             keep_images: 3,
             expire_after_ms: None,
         }
+    }
+
+    #[test]
+    fn a_version_constraint_reads_partial_versions_as_the_poller_does() {
+        let semver = Stage {
+            tag_pattern: None,
+            tag_semver: Some(">=1".into()),
+            ..stage("*")
+        };
+        assert!(stage_accepts(&semver, "v1"));
+        assert!(stage_accepts(&semver, "2.1"));
+        assert!(!stage_accepts(&semver, "v0.9"));
+        assert!(!stage_accepts(&semver, "latest"));
     }
 
     #[test]

@@ -138,7 +138,15 @@ impl Deployer {
             }
         }
         done.rerouted = self.settle_stages()?;
-        log::info!("reconciled: {done:?}");
+        log::info!(
+            "reconciled with the engine: {} deploy(s) interrupted, {} container(s) removed, {} \
+             instance(s) kept, {} lost, {} route(s) checked",
+            done.interrupted,
+            done.removed_containers,
+            done.adopted,
+            done.lost,
+            done.rerouted
+        );
         Ok(done)
     }
 

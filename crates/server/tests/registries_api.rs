@@ -65,13 +65,29 @@ fn passwords_are_write_only_and_updates_keep_clear_or_replace_them() {
     assert_eq!(kept["data"]["url"], "https://ghcr.example");
     assert_eq!(kept["data"]["password_set"], true, "{kept}");
     bodies.push(kept);
-    // Explicit null: cleared.
-    let (status, cleared) = send("PUT", &one, Some(&json!({"password": null})));
+    // A username and a password go together: neither can be cleared alone.
+    for half in [json!({"password": null}), json!({"username": null})] {
+        let (status, refused) = send("PUT", &one, Some(&half));
+        assert_eq!(status, 400, "{half}: {refused}");
+        let error = refused["error"].as_str().unwrap_or_default();
+        assert!(error.contains("a password needs a username"), "{error}");
+    }
+    // Explicit nulls: cleared.
+    let (status, cleared) = send(
+        "PUT",
+        &one,
+        Some(&json!({"username": null, "password": null})),
+    );
     assert_eq!(status, 200, "{cleared}");
     assert_eq!(cleared["data"]["password_set"], false, "{cleared}");
+    assert_eq!(cleared["data"]["username"], Value::Null, "{cleared}");
     bodies.push(cleared);
     // A string: set again.
-    let (status, set) = send("PUT", &one, Some(&json!({"password": planted})));
+    let (status, set) = send(
+        "PUT",
+        &one,
+        Some(&json!({"username": "bot", "password": planted})),
+    );
     assert_eq!(status, 200, "{set}");
     assert_eq!(set["data"]["password_set"], true, "{set}");
     bodies.push(set);
@@ -146,6 +162,30 @@ fn bad_registry_requests_get_clear_errors() {
         Some(&json!({"name": "dup", "url": "https://b.test"})),
     );
     assert_eq!(status, 409, "{answer}");
+    assert_eq!(
+        answer["error"], "a registry named dup already exists",
+        "{answer}"
+    );
+    // Credentials in the URL would be stored in plain text: refused, and not echoed.
+    let (status, answer) = send(
+        "POST",
+        &registries,
+        Some(&json!({"name": "inurl", "url": "https://bot:UrlSecret-77@c.test/v2"})),
+    );
+    assert_eq!(status, 400, "{answer}");
+    assert!(!answer.to_string().contains("UrlSecret-77"), "{answer}");
+    assert!(
+        answer["error"]
+            .as_str()
+            .is_some_and(|error| error.contains("not in the URL")),
+        "{answer}"
+    );
+    let (status, answer) = send(
+        "POST",
+        &registries,
+        Some(&json!({"name": "half", "url": "https://d.test", "username": "bot"})),
+    );
+    assert_eq!(status, 400, "a username needs a password: {answer}");
     let (status, answer) = send(
         "PUT",
         &format!("{registries}/424242"),

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use store::{NewRegistry, PlainSecret, SecretInput};
 
 use crate::envelope::{ApiError, with_status};
-use crate::registries::{RegistryOut, check_name, check_url};
+use crate::registries::{RegistryOut, check_credentials, check_name, check_url};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -26,11 +26,7 @@ pub async fn create(
     let body = body.into_inner();
     check_name(&body.name)?;
     check_url(&body.url)?;
-    if body.password.is_some() && body.username.is_none() {
-        return Err(ApiError::BadRequest(
-            "password: a password needs a username".into(),
-        ));
-    }
+    check_credentials(body.username.as_deref(), body.password.is_some())?;
     let new = NewRegistry {
         name: body.name,
         url: body.url,
@@ -41,9 +37,16 @@ pub async fn create(
         }),
     };
     let (store, secrets) = (state.store.clone(), state.secrets.clone());
+    let name = new.name.clone();
     let registry =
         web::block(move || store.create_registry(&new, &|place, value| secrets.seal(place, value)))
-            .await??;
+            .await?
+            .map_err(|error| match error {
+                store::StoreError::Conflict { .. } => {
+                    ApiError::Conflict(format!("a registry named {name} already exists"))
+                }
+                other => other.into(),
+            })?;
     Ok(with_status(
         StatusCode::CREATED,
         RegistryOut::from(registry),

@@ -18,6 +18,13 @@ pub async fn delete(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
     let store = state.store.clone();
-    web::block(move || store.delete_registry(id)).await??;
+    web::block(move || store.delete_registry(id))
+        .await?
+        .map_err(|error| match error {
+            store::StoreError::Conflict { .. } => ApiError::Conflict(format!(
+                "registry {id} is used by a project; give the project another registry first"
+            )),
+            other => other.into(),
+        })?;
     Ok(ok(Deleted { id }))
 }

@@ -68,6 +68,17 @@ pub(crate) fn check_name(name: &str) -> Result<(), ApiError> {
 }
 
 pub(crate) fn check_url(url: &str) -> Result<(), ApiError> {
+    // Credentials in the URL would be stored and shown in plain text: they belong in the
+    // sealed fields. The URL is not echoed back, it may hold a password.
+    let authority = url
+        .split_once("://")
+        .map_or(url, |(_, rest)| rest.split('/').next().unwrap_or(rest));
+    if authority.contains('@') {
+        return Err(ApiError::BadRequest(
+            "url: put the username and password in `username` and `password`, not in the URL"
+                .into(),
+        ));
+    }
     if (url.starts_with("http://") || url.starts_with("https://"))
         && !url.contains(char::is_whitespace)
     {
@@ -77,4 +88,20 @@ pub(crate) fn check_url(url: &str) -> Result<(), ApiError> {
             "url: {url:?} must start with http:// or https://"
         )))
     }
+}
+
+/// A registry has a username and a password together, or neither (as in the YAML seed).
+pub(crate) fn check_credentials(
+    username: Option<&str>,
+    has_password: bool,
+) -> Result<(), ApiError> {
+    if username.is_some_and(|name| name.trim().is_empty()) {
+        return Err(ApiError::BadRequest("username: must not be empty".into()));
+    }
+    if username.is_some() != has_password {
+        return Err(ApiError::BadRequest(
+            "username: a password needs a username and a username needs a password".into(),
+        ));
+    }
+    Ok(())
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use store::{PlainSecret, RegistryChanges, SecretChange};
 
 use crate::envelope::{ApiError, ok};
-use crate::registries::{RegistryOut, check_name, check_url, present};
+use crate::registries::{RegistryOut, check_credentials, check_name, check_url, present};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -44,10 +44,29 @@ pub async fn update(
         },
     };
     let id = id.into_inner();
+    // The registry as it will be: a username and a password together, or neither.
+    let store = state.store.clone();
+    let current = web::block(move || store.registry(id)).await??;
+    let username = match &changes.username {
+        Some(username) => username.as_deref(),
+        None => current.username.as_deref(),
+    };
+    let has_password = match changes.password {
+        SecretChange::Keep => current.password.is_some(),
+        SecretChange::Clear => false,
+        SecretChange::Set(_) => true,
+    };
+    check_credentials(username, has_password)?;
     let (store, secrets) = (state.store.clone(), state.secrets.clone());
     let registry = web::block(move || {
         store.update_registry(id, &changes, &|place, value| secrets.seal(place, value))
     })
-    .await??;
+    .await?
+    .map_err(|error| match error {
+        store::StoreError::Conflict { .. } => {
+            ApiError::Conflict("another registry already has that name".into())
+        }
+        other => other.into(),
+    })?;
     Ok(ok(RegistryOut::from(registry)))
 }

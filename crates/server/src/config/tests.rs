@@ -936,3 +936,18 @@ fn extra_instances_expire_after_a_duration_only_where_there_are_extras() {
         "{days:?}"
     );
 }
+
+#[test]
+fn registry_credentials_stay_out_of_the_url_and_polls_are_a_second_apart_at_least() {
+    let text = "settings:\n  poll_interval: 500ms\nregistries:\n  r:\n    url: https://bot:InUrlSecret-5@git.example.com\n";
+    let found = problems(text);
+    assert_eq!(
+        found,
+        [
+            "settings.poll_interval: must be at least 1s",
+            "registries.r.url: put the username and password in username and password (or password_env), not in the URL",
+        ],
+        "{found:?}"
+    );
+    assert!(!found.concat().contains("InUrlSecret-5"));
+}

@@ -73,6 +73,16 @@ pub fn validate(
                 None => checker.problem(format!("{path}.url"), "a registry needs a url"),
                 Some(url) => checker.http_url(&format!("{path}.url"), url),
             }
+            let authority = url
+                .split_once("://")
+                .map_or(url.as_str(), |(_, rest)| rest.split('/').next().unwrap_or(rest));
+            if authority.contains('@') {
+                // Not echoed: the URL holds a password.
+                checker.problem(
+                    format!("{path}.url"),
+                    "put the username and password in username and password (or password_env), not in the URL",
+                );
+            }
             let password = checker.secret(
                 &path,
                 "password",
@@ -297,6 +307,10 @@ impl Checker<'_> {
             raw.poll_interval.as_deref(),
             Duration::from_secs(300),
         );
+        // Polls are counted in whole seconds; less would poll without pause.
+        if poll_interval < Duration::from_secs(1) {
+            self.problem("settings.poll_interval", "must be at least 1s");
+        }
         let webhook_secret = self.webhook_secret(raw);
         let npm = raw.npm.as_ref().map(|npm| self.npm(npm));
         NewSettings {
