@@ -13,17 +13,36 @@ use serde_json::Value;
 use store::{DeployStatus, NewStage};
 use support::{Bed, stage};
 
-/// A bed whose deployer routes through `npm`.
-fn routed_bed(npm: &NpmDouble, route_target: &str) -> Bed {
-    let bed = Bed::with_route_target(vec![stage("dev", "*")], route_target);
-    let client = NpmClient::new(
+/// A client of the double, logged in as its admin on first use.
+fn npm_client(npm: &NpmDouble) -> NpmClient {
+    NpmClient::new(
         &npm.url(),
         ADMIN_EMAIL,
         ADMIN_PASSWORD,
         NpmConfig::default(),
     )
-    .expect("the double's address is valid");
-    let router = NpmRouter::new(client, NpmHostOptions::default());
+    .expect("the double's address is valid")
+}
+
+/// A bed with one stage `dev` accepting every tag, routing through `npm`.
+fn routed_bed(npm: &NpmDouble, route_target: &str) -> Bed {
+    routed_bed_with(
+        npm,
+        stage("dev", "*"),
+        NpmHostOptions::default(),
+        route_target,
+    )
+}
+
+/// A bed with this stage, routing through `npm` with these host options.
+fn routed_bed_with(
+    npm: &NpmDouble,
+    stage: NewStage,
+    options: NpmHostOptions,
+    route_target: &str,
+) -> Bed {
+    let bed = Bed::with_route_target(vec![stage], route_target);
+    let router = NpmRouter::new(npm_client(npm), options);
     bed.deployer.set_router(Some(Arc::new(router)));
     bed
 }
@@ -116,20 +135,14 @@ fn a_domain_someone_else_routes_is_never_taken_over() {
     let npm = NpmDouble::start();
     let bed = routed_bed(&npm, "container_ip");
     let domain = dev_domain(&bed);
-    let theirs = NpmClient::new(
-        &npm.url(),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        NpmConfig::default(),
-    )
-    .unwrap()
-    .create_proxy_host(&NewProxyHost::new(
-        [domain.clone()],
-        ForwardScheme::Http,
-        "192.0.2.10",
-        9999,
-    ))
-    .expect("a host made by hand");
+    let theirs = npm_client(&npm)
+        .create_proxy_host(&NewProxyHost::new(
+            [domain.clone()],
+            ForwardScheme::Http,
+            "192.0.2.10",
+            9999,
+        ))
+        .expect("a host made by hand");
 
     let deploy = bed.deploy("v1");
     assert_eq!(deploy.status, DeployStatus::Failed);
@@ -200,22 +213,13 @@ fn the_npm_settings_reach_the_host_and_a_custom_subdomain_is_used() {
         subdomain: Some("Shop".into()),
         ..stage("prod", "*")
     };
-    let bed = Bed::with_route_target(vec![custom], "container_ip");
-    let client = NpmClient::new(
-        &npm.url(),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        NpmConfig::default(),
-    )
-    .unwrap();
     let options = NpmHostOptions {
         certificate_id: None,
         ssl_forced: false,
         allow_websocket_upgrade: true,
         access_list_id: None,
     };
-    bed.deployer
-        .set_router(Some(Arc::new(NpmRouter::new(client, options))));
+    let bed = routed_bed_with(&npm, custom, options, "container_ip");
     bed.deploy_ok("v1");
     let domain = "shop.test.invalid";
     assert_eq!(through_nginx(&npm, domain), (200, "v1".into()));
@@ -238,13 +242,7 @@ fn a_repoint_nginx_refuses_is_rolled_back_and_fails_the_deploy() {
     let before = hosts_for(&npm, &domain)[0].clone();
 
     // Someone adds configuration nginx cannot read to our host in NPM's UI.
-    let client = NpmClient::new(
-        &npm.url(),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        NpmConfig::default(),
-    )
-    .unwrap();
+    let client = npm_client(&npm);
     let id = npm_client::ProxyHostId(before["id"].as_u64().unwrap());
     client
         .update_proxy_host(
@@ -346,18 +344,7 @@ fn a_stage_of_several_instances_gives_each_tag_a_domain_and_evicts_the_oldest() 
         max_instances: 2,
         ..stage("dev", "*")
     };
-    let bed = Bed::with_route_target(vec![several], "container_ip");
-    let client = NpmClient::new(
-        &npm.url(),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        NpmConfig::default(),
-    )
-    .unwrap();
-    bed.deployer.set_router(Some(Arc::new(NpmRouter::new(
-        client,
-        NpmHostOptions::default(),
-    ))));
+    let bed = routed_bed_with(&npm, several, NpmHostOptions::default(), "container_ip");
     let main = dev_domain(&bed);
     let of_tag = |tag: &str| format!("dev-{}-{tag}.test.invalid", bed.project);
 
@@ -408,18 +395,7 @@ fn an_idle_extra_instance_expires_with_its_route_and_the_newest_stays() {
         expire_after_ms: Some(60_000),
         ..stage("dev", "*")
     };
-    let bed = Bed::with_route_target(vec![several], "container_ip");
-    let client = NpmClient::new(
-        &npm.url(),
-        ADMIN_EMAIL,
-        ADMIN_PASSWORD,
-        NpmConfig::default(),
-    )
-    .unwrap();
-    bed.deployer.set_router(Some(Arc::new(NpmRouter::new(
-        client,
-        NpmHostOptions::default(),
-    ))));
+    let bed = routed_bed_with(&npm, several, NpmHostOptions::default(), "container_ip");
     let of_tag = |tag: &str| format!("dev-{}-{tag}.test.invalid", bed.project);
     bed.deploy_ok("v1");
     bed.deploy_ok("v2");
