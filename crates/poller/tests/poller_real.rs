@@ -3,8 +3,10 @@
 //! `latest`, an unreachable registry failing only its own stage, and stages that do not poll.
 //! A missing testbed fails these tests; nothing is skipped.
 
+mod store_fixture;
 mod testbed;
 
+use store_fixture::{project, stage, stage_id, store_with};
 use testbed::registry;
 
 use std::net::TcpListener;
@@ -16,10 +18,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use poller::{
     Credentials, FoundTag, FoundWhy, PollReport, PollTarget, Poller, PollerConfig, StageOutcome,
 };
-use store::{
-    NewConfiguration, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, Sealed, SecretInput, SecretPlace, Store,
-};
+use store::{NewRegistry, Store};
 
 /// The local repository holding the testbed's images (tags v1, v2).
 const TEST_IMAGE: &str = "dw-testbed/app";
@@ -99,98 +98,6 @@ impl PollTarget for Recorder {
         self.found.lock().unwrap().push(found.clone());
         Ok(format!("queued {}", found.reference))
     }
-}
-
-fn no_seal(_place: SecretPlace, _value: &PlainSecret) -> Sealed {
-    Sealed::from_bytes(Vec::new())
-}
-
-fn stage(name: &str, pattern: &str, poll: bool) -> NewStage {
-    NewStage {
-        name: name.into(),
-        tag_pattern: Some(pattern.into()),
-        auto_deploy: true,
-        max_instances: 1,
-        poll,
-        ..NewStage::default()
-    }
-}
-
-fn project(
-    name: &str,
-    image: &str,
-    registry: Option<&str>,
-    stages: Vec<NewStage>,
-) -> NewProjectWithStages {
-    NewProjectWithStages {
-        project: NewProject {
-            name: name.into(),
-            image: image.into(),
-            registry_id: None,
-            port: None,
-            health_path: "/".into(),
-            health_interval_ms: 1000,
-            health_timeout_ms: 2000,
-            health_retries: 3,
-            health_start_period_ms: 0,
-            env: "{}".into(),
-            created_at: 1,
-            volumes: "[]".into(),
-            memory_bytes: None,
-            nano_cpus: None,
-            restart_policy: "unless-stopped".into(),
-            stop_timeout_ms: 10_000,
-            stop_signal: None,
-            health_kind: "http".into(),
-            health_status: "200-399".into(),
-        },
-        registry: registry.map(str::to_string),
-        secret_env: Vec::new(),
-        stages,
-    }
-}
-
-fn store_with(
-    registries: Vec<NewRegistry>,
-    projects: Vec<NewProjectWithStages>,
-) -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("dw.sqlite")).unwrap();
-    let config = NewConfiguration {
-        settings: NewSettings {
-            domain: "localhost".into(),
-            network: "dw-test".into(),
-            subdomain_pattern: "stage-{stage}-{project}".into(),
-            route_target: "container_name".into(),
-            poll_interval_secs: 60,
-            webhook_secret: SecretInput {
-                value: PlainSecret::new("0123456789abcdef0123"),
-                env: None,
-            },
-            npm: None,
-        },
-        registries,
-        notifications: Vec::new(),
-        projects,
-    };
-    store.import_configuration(&config, &no_seal).unwrap();
-    (dir, store)
-}
-
-fn stage_id(store: &Store, project: &str, stage: &str) -> i64 {
-    let project = store
-        .projects()
-        .unwrap()
-        .into_iter()
-        .find(|p| p.name == project)
-        .unwrap();
-    store
-        .stages_of(project.id)
-        .unwrap()
-        .into_iter()
-        .find(|s| s.name == stage)
-        .unwrap()
-        .id
 }
 
 fn outcome(report: &PollReport, stage_id: i64) -> &StageOutcome {

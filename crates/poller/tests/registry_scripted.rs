@@ -5,6 +5,8 @@
 //! lists. Each test scripts the answers as a function of the request and then checks both
 //! what the client returned and what it sent.
 
+mod store_fixture;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -976,66 +978,17 @@ impl poller::PollTarget for AcceptAll {
 
 /// A store whose projects each follow `latest` of one image, polled with digest watching.
 fn polled_store(images: &[(&str, String)]) -> (tempfile::TempDir, store::Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = store::Store::open(&dir.path().join("dw.sqlite")).unwrap();
     let projects = images
         .iter()
-        .map(|(name, image)| store::NewProjectWithStages {
-            project: store::NewProject {
-                name: (*name).into(),
-                image: image.clone(),
-                registry_id: None,
-                port: None,
-                health_path: "/".into(),
-                health_interval_ms: 1000,
-                health_timeout_ms: 2000,
-                health_retries: 3,
-                health_start_period_ms: 0,
-                env: "{}".into(),
-                created_at: 1,
-                volumes: "[]".into(),
-                memory_bytes: None,
-                nano_cpus: None,
-                restart_policy: "unless-stopped".into(),
-                stop_timeout_ms: 10_000,
-                stop_signal: None,
-                health_kind: "http".into(),
-                health_status: "200-399".into(),
-            },
-            registry: None,
-            secret_env: Vec::new(),
-            stages: vec![store::NewStage {
-                name: "dev".into(),
-                tag_pattern: Some("latest".into()),
+        .map(|(name, image)| {
+            let follower = store::NewStage {
                 watch_digest: true,
-                poll: true,
-                auto_deploy: true,
-                max_instances: 1,
-                ..store::NewStage::default()
-            }],
+                ..store_fixture::stage("dev", "latest", true)
+            };
+            store_fixture::project(name, image, None, vec![follower])
         })
         .collect();
-    let config = store::NewConfiguration {
-        settings: store::NewSettings {
-            domain: "localhost".into(),
-            network: "dw-test".into(),
-            subdomain_pattern: "stage-{stage}-{project}".into(),
-            route_target: "container_name".into(),
-            poll_interval_secs: 60,
-            webhook_secret: store::SecretInput {
-                value: store::PlainSecret::new("0123456789abcdef0123"),
-                env: None,
-            },
-            npm: None,
-        },
-        registries: Vec::new(),
-        notifications: Vec::new(),
-        projects,
-    };
-    store
-        .import_configuration(&config, &|_, _| store::Sealed::from_bytes(Vec::new()))
-        .unwrap();
-    (dir, store)
+    store_fixture::store_with(Vec::new(), projects)
 }
 
 #[test]

@@ -7,6 +7,7 @@
 //! `docker-registry` must be installed (`cargo xtask testbed` does it); nothing is skipped.
 
 mod own_registry;
+mod store_fixture;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,10 +20,8 @@ use poller::{
     ClientConfig, Credentials, FoundTag, FoundWhy, PollTarget, Poller, PollerConfig,
     RegistryClient, RegistryError, StageOutcome,
 };
-use store::{
-    NewConfiguration, NewProject, NewProjectWithStages, NewRegistry, NewSettings, NewStage,
-    PlainSecret, Sealed, SecretInput, SecretPlace, Store,
-};
+use store::{NewRegistry, NewStage, PlainSecret, SecretInput, Store};
+use store_fixture::{project, stage, stage_id, store_with};
 
 const USER: &str = "dw-deployer";
 const PASSWORD: &str = "correct-horse-battery-staple";
@@ -377,84 +376,30 @@ impl PollTarget for Recorder {
     }
 }
 
-fn no_seal(_place: SecretPlace, _value: &PlainSecret) -> Sealed {
-    Sealed::from_bytes(Vec::new())
-}
-
 /// A store with one project on `registry`, its one stage following `latest` by digest.
 fn store_following_latest(
     registry: &OwnRegistry,
     credentials: Option<&Credentials>,
 ) -> (tempfile::TempDir, Store, i64) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&dir.path().join("dw.sqlite")).unwrap();
-    let config = NewConfiguration {
-        settings: NewSettings {
-            domain: "localhost".into(),
-            network: "dw-test".into(),
-            subdomain_pattern: "stage-{stage}-{project}".into(),
-            route_target: "container_name".into(),
-            poll_interval_secs: 60,
-            webhook_secret: SecretInput {
-                value: PlainSecret::new("0123456789abcdef0123"),
-                env: None,
-            },
-            npm: None,
-        },
-        registries: vec![NewRegistry {
-            name: "own".into(),
-            url: registry.base(),
-            username: credentials.map(|c| c.username.clone()),
-            password: credentials.map(|c| SecretInput {
-                value: PlainSecret::new(c.password.clone()),
-                env: None,
-            }),
-        }],
-        notifications: Vec::new(),
-        projects: vec![NewProjectWithStages {
-            project: NewProject {
-                name: "app".into(),
-                image: format!("{}/{REPOSITORY}", registry.host()),
-                registry_id: None,
-                port: None,
-                health_path: "/".into(),
-                health_interval_ms: 1000,
-                health_timeout_ms: 2000,
-                health_retries: 3,
-                health_start_period_ms: 0,
-                env: "{}".into(),
-                created_at: 1,
-                volumes: "[]".into(),
-                memory_bytes: None,
-                nano_cpus: None,
-                restart_policy: "unless-stopped".into(),
-                stop_timeout_ms: 10_000,
-                stop_signal: None,
-                health_kind: "http".into(),
-                health_status: "200-399".into(),
-            },
-            registry: Some("own".into()),
-            secret_env: Vec::new(),
-            stages: vec![NewStage {
-                name: "edge".into(),
-                tag_pattern: Some("latest".into()),
-                auto_deploy: true,
-                max_instances: 1,
-                poll: true,
-                watch_digest: true,
-                ..NewStage::default()
-            }],
-        }],
+    let own = NewRegistry {
+        name: "own".into(),
+        url: registry.base(),
+        username: credentials.map(|c| c.username.clone()),
+        password: credentials.map(|c| SecretInput {
+            value: PlainSecret::new(c.password.clone()),
+            env: None,
+        }),
     };
-    store.import_configuration(&config, &no_seal).unwrap();
-    let stage = store
-        .projects()
-        .unwrap()
-        .into_iter()
-        .flat_map(|project| store.stages_of(project.id).unwrap())
-        .find(|stage| stage.name == "edge")
-        .unwrap()
-        .id;
+    let follower = NewStage {
+        watch_digest: true,
+        ..stage("edge", "latest", true)
+    };
+    let image = format!("{}/{REPOSITORY}", registry.host());
+    let (dir, store) = store_with(
+        vec![own],
+        vec![project("app", &image, Some("own"), vec![follower])],
+    );
+    let stage = stage_id(&store, "app", "edge");
     (dir, store, stage)
 }
 
