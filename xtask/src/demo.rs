@@ -175,7 +175,14 @@ pub fn run(root: &Path, options: &Options) -> Result<()> {
     }
 
     let address = instance_address(&api, deploy_id)?;
-    print_summary(&api, &image, deploy_id, &address, &server.log);
+    print_summary(
+        &api,
+        &image,
+        deploy_id,
+        &address,
+        &server.log,
+        !options.no_wait,
+    );
 
     if options.no_wait {
         server.stop();
@@ -325,9 +332,18 @@ fn instance_address(api: &Api, deploy_id: i64) -> Result<String> {
         })
 }
 
-fn print_summary(api: &Api, image: &str, deploy_id: i64, address: &str, log: &Path) {
+/// What the demo did; with `next_steps`, also how to try more while the server keeps running
+/// (left out when the server is about to stop).
+fn print_summary(
+    api: &Api,
+    image: &str,
+    deploy_id: i64,
+    address: &str,
+    log: &Path,
+    next_steps: bool,
+) {
     let base = api.base_url();
-    step("Docker Watcher is running");
+    step("Docker Watcher deployed v1");
     let instance = format!("{PROJECT}/{STAGE} v1:");
     let rows = [
         ("dashboard:", format!("{base}/")),
@@ -340,6 +356,9 @@ fn print_summary(api: &Api, image: &str, deploy_id: i64, address: &str, log: &Pa
     ];
     for (label, value) in rows {
         println!("{label:<14}{value}");
+    }
+    if !next_steps {
+        return;
     }
     println!(
         "\nDeploy v2 (watch the dashboard while it runs):\n\n  \
