@@ -64,6 +64,12 @@ pub enum ReferenceError {
     TagNotAllowed { input: String, tag: String },
     #[error("invalid image name {input:?}: a name must not include a digest (found {digest:?})")]
     DigestNotAllowed { input: String, digest: String },
+    #[error("image {input:?} is on registry {registry:?}, not on {expected:?}")]
+    OtherRegistry {
+        input: String,
+        registry: String,
+        expected: String,
+    },
 }
 
 /// A repository in a registry, without tag or digest: what a project is configured to watch.
@@ -91,6 +97,26 @@ impl ImageName {
             });
         }
         Ok(parsed.name)
+    }
+
+    /// Parses a name that belongs to `registry`: either a bare repository (`team/api`, read as
+    /// a path on that registry) or a full name that names that same registry. A full name on
+    /// another registry is an error rather than a repository path with a host inside it.
+    pub fn parse_on(registry: &str, s: &str) -> Result<ImageName, ReferenceError> {
+        // Checked as written first, so errors quote what the caller wrote.
+        let name = ImageName::parse(s)?;
+        if written_registry(s).is_none() {
+            return ImageName::parse(&format!("{registry}/{s}"));
+        }
+        let expected = ImageName::parse(&format!("{registry}/x"))?;
+        if name.registry != expected.registry {
+            return Err(ReferenceError::OtherRegistry {
+                input: s.to_owned(),
+                registry: name.registry,
+                expected: expected.registry,
+            });
+        }
+        Ok(name)
     }
 
     /// The registry as users write it: `docker.io`, `ghcr.io`, `localhost:5000`.
@@ -311,10 +337,17 @@ fn parse_parts(input: &str) -> Result<Parts, ReferenceError> {
 /// The first component names a registry only if it looks like a host: it has a dot or a
 /// port, or is `localhost`. Otherwise (`acme/web`) the whole name is a Docker Hub repository.
 fn split_registry(name: &str) -> (&str, &str) {
-    match name.split_once('/') {
-        Some((first, rest)) if first.contains(['.', ':']) || first == "localhost" => (first, rest),
-        _ => (DOCKER_HUB, name),
+    match written_registry(name) {
+        Some(registry) => (registry, &name[registry.len() + 1..]),
+        None => (DOCKER_HUB, name),
     }
+}
+
+/// The registry host a name starts with, if it names one: like `docker pull`, a first path
+/// component counts as a host only when it has a `.` or `:` or is `localhost`.
+fn written_registry(name: &str) -> Option<&str> {
+    let (first, _) = name.split_once('/')?;
+    (first.contains(['.', ':']) || first == "localhost").then_some(first)
 }
 
 fn validate_digest(input: &str, digest: &str) -> Result<String, ReferenceError> {

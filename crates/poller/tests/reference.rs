@@ -380,3 +380,34 @@ fn image_name_refuses_a_tag_or_digest() {
         Err(ReferenceError::Uppercase { .. })
     ));
 }
+
+#[test]
+fn image_name_on_a_registry_takes_a_bare_repository_or_its_own_full_name() {
+    let bare = ImageName::parse_on("localhost:5000", "team/api").unwrap();
+    assert_eq!(bare.to_string(), "localhost:5000/team/api");
+    // A one-part name is a repository of that registry, not a Docker Hub official image.
+    let single = ImageName::parse_on("registry.example.test", "api").unwrap();
+    assert_eq!(single.to_string(), "registry.example.test/api");
+    let full = ImageName::parse_on("localhost:5000", "localhost:5000/team/api").unwrap();
+    assert_eq!(full, bare);
+    let hub = ImageName::parse_on("docker.io", "index.docker.io/library/alpine").unwrap();
+    assert_eq!(hub.to_string(), "docker.io/library/alpine");
+}
+
+#[test]
+fn image_name_on_a_registry_refuses_another_host_and_quotes_the_input() {
+    let error = ImageName::parse_on("localhost:5000", "ghcr.io/acme/api").unwrap_err();
+    assert_eq!(
+        error,
+        ReferenceError::OtherRegistry {
+            input: "ghcr.io/acme/api".into(),
+            registry: "ghcr.io".into(),
+            expected: "localhost:5000".into(),
+        }
+    );
+    let invalid = ImageName::parse_on("localhost:5000", "Team/Api").unwrap_err();
+    assert!(
+        invalid.to_string().contains("\"Team/Api\"") && !invalid.to_string().contains("5000"),
+        "the error quotes what was written: {invalid}"
+    );
+}

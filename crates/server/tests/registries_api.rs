@@ -287,6 +287,27 @@ fn a_registry_can_be_tested_and_its_tags_listed_newest_first() {
         None,
     );
     assert_eq!(status, 400, "{bad}");
+    let (status, full) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image={host}/private/app"),
+        None,
+    );
+    assert_eq!(
+        status, 200,
+        "a full name on this registry is accepted: {full}"
+    );
+    assert_eq!(full["data"], tags["data"], "{full}");
+    let (status, elsewhere) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image=ghcr.io/private/app"),
+        None,
+    );
+    assert_eq!(status, 400, "{elsewhere}");
+    let message = elsewhere["error"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("\"ghcr.io\"") && message.contains(&host) && !message.contains("/ghcr.io"),
+        "the error names both registries once: {message}"
+    );
     let (status, denied) = send(
         "GET",
         &format!("{registries}/{wrong_id}/tags?image=private/app"),

@@ -28,8 +28,8 @@ pub async fn tags(
     let tags = web::block(move || -> Result<Vec<String>, ApiError> {
         let registry = state.store.registry(id)?;
         let client = client_for(&state, &registry)?;
-        // Checked as a name on this registry, so `image` cannot smuggle in another host.
-        let name = ImageName::parse(&format!("{}/{}", client.registry(), query.image))
+        // A bare repository or a full name on this registry; another host is refused.
+        let name = ImageName::parse_on(client.registry(), &query.image)
             .map_err(|error| ApiError::BadRequest(format!("image: {error}")))?;
         let tags = client
             .tags(name.repository())
