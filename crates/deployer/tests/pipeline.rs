@@ -452,7 +452,9 @@ fn a_stage_without_auto_deploy_deploys_only_what_a_person_approves() {
         .decide(waiting.deploy_id, Decision::Reject, "test")
         .expect_err("a decided deploy cannot be decided again");
     assert!(
-        again.to_string().contains("not waiting for approval"),
+        again
+            .to_string()
+            .contains("it must be waiting for approval"),
         "{again}"
     );
 

@@ -103,7 +103,9 @@ fn an_instance_is_stopped_started_and_restarted() {
     assert_eq!(state.trim(), "false");
     let again = bed.deployer.stop_instance(instance.id).unwrap_err();
     assert!(
-        again.to_string().contains("is stopped, not running"),
+        again
+            .to_string()
+            .contains("has status stopped; it must be running"),
         "{again}"
     );
 
@@ -118,7 +120,7 @@ fn an_instance_is_stopped_started_and_restarted() {
     assert!(
         running
             .to_string()
-            .contains("is running, not stopped or failed"),
+            .contains("has status running; it must be stopped or failed"),
         "{running}"
     );
 }

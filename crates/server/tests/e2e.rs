@@ -363,7 +363,7 @@ fn a_gated_stage_deploys_only_what_is_approved_and_each_request_is_decided_once(
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert!(
         twice.error_envelope().contains(&format!(
-            "deploy {id} is succeeded, not waiting for approval"
+            "deploy {id} has status succeeded; it must be waiting for approval"
         )),
         "{}",
         twice.body

@@ -18,7 +18,7 @@ pub enum StoreError {
         message: String,
     },
     /// The row is not in the state the operation needs (a deploy decided twice, say).
-    #[error("{what} is {state}, not {expected}")]
+    #[error("{what} has status {state}; it must be {expected}")]
     WrongState {
         /// The row, such as "deploy 42".
         what: String,

@@ -893,7 +893,9 @@ fn a_waiting_deploy_is_decided_once() {
             .unwrap_err();
         assert!(matches!(error, StoreError::WrongState { .. }), "{error:?}");
         assert!(
-            error.to_string().ends_with("not waiting for approval"),
+            error
+                .to_string()
+                .ends_with("; it must be waiting for approval"),
             "{error}"
         );
     }
