@@ -24,6 +24,11 @@ pub struct Data {
     pub key_origin: KeyOrigin,
 }
 
+/// Whether `dir` holds no database yet: the first start with this data folder.
+pub fn is_new(dir: &Path) -> bool {
+    !dir.join(DATABASE_FILE).exists()
+}
+
 /// Opens (creating when missing) the data folder, its database and its key, and seals any
 /// plaintext secret an older version left.
 pub fn open(dir: &Path) -> Result<Data, String> {

@@ -7,6 +7,8 @@ use crate::data::{self, Data};
 
 /// Imports `file` into the empty database of `data_dir`.
 pub fn import(file: &Path, data_dir: &Path) -> Result<(), String> {
+    // Read and checked before the data folder is opened, so a bad file creates nothing.
+    let configuration = config::load(file, store::now_ms()).map_err(|error| error.to_string())?;
     let data = data::open(data_dir)?;
     if data
         .store
@@ -18,7 +20,6 @@ pub fn import(file: &Path, data_dir: &Path) -> Result<(), String> {
             data_dir.display()
         ));
     }
-    let configuration = config::load(file, store::now_ms()).map_err(|error| error.to_string())?;
     import_checked(&data, &configuration)?;
     eprintln!(
         "imported {} project(s), {} registry(ies) and {} notification target(s) from {}",

@@ -25,8 +25,15 @@ const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
 
 /// Runs the server until it is told to stop.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
+    // A first start reads its seed before anything is written, so a missing or broken file
+    // leaves no data folder (and no key) behind.
+    let seed = if data::is_new(&args.data_dir) {
+        Some(read_seed(args.config.as_deref())?)
+    } else {
+        None
+    };
     let data = data::open(&args.data_dir)?;
-    seed_if_empty(&data, args.config.as_deref())?;
+    seed_if_empty(&data, args.config.as_deref(), seed)?;
     data.check_key()?;
     let Data { store, secrets, .. } = data;
     let settings = store.settings().map_err(|error| error.to_string())?;
@@ -126,17 +133,19 @@ async fn run_http(
     server.run().await
 }
 
-/// Imports the configuration file into an empty database; a configured database ignores it.
-fn seed_if_empty(data: &Data, config_path: Option<&Path>) -> Result<(), String> {
+/// Imports the seed into an empty database (`seed`, when it was read already); a configured
+/// database ignores the configuration file.
+fn seed_if_empty(
+    data: &Data,
+    config_path: Option<&Path>,
+    seed: Option<store::NewConfiguration>,
+) -> Result<(), String> {
     let configured = data
         .store
         .is_configured()
         .map_err(|error| error.to_string())?;
-    let (path, explicit) = match config_path {
-        Some(path) => (path.to_path_buf(), true),
-        None => (PathBuf::from(DEFAULT_CONFIG), false),
-    };
     if configured {
+        let path = seed_path(config_path).0;
         if path.exists() {
             log::info!(
                 "the database already holds a configuration; {} is not imported again",
@@ -145,15 +154,9 @@ fn seed_if_empty(data: &Data, config_path: Option<&Path>) -> Result<(), String> 
         }
         return Ok(());
     }
-    let configuration = if path.exists() || explicit {
-        log::info!("importing {}", path.display());
-        config::load(&path, store::now_ms()).map_err(|error| error.to_string())?
-    } else {
-        log::info!(
-            "no configuration file at {}; starting with defaults and no projects",
-            path.display()
-        );
-        config::defaults(store::now_ms())
+    let configuration = match seed {
+        Some(configuration) => configuration,
+        None => read_seed(config_path)?,
     };
     seed::import_checked(data, &configuration)?;
     log::info!(
@@ -162,4 +165,28 @@ fn seed_if_empty(data: &Data, config_path: Option<&Path>) -> Result<(), String> 
         configuration.registries.len()
     );
     Ok(())
+}
+
+/// The configuration file to seed from, and whether it was named (a named file must exist).
+fn seed_path(config_path: Option<&Path>) -> (PathBuf, bool) {
+    match config_path {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG), false),
+    }
+}
+
+/// The seed for an empty database: the named file, else the default file when it exists,
+/// else defaults with no projects.
+fn read_seed(config_path: Option<&Path>) -> Result<store::NewConfiguration, String> {
+    let (path, explicit) = seed_path(config_path);
+    if path.exists() || explicit {
+        log::info!("importing {}", path.display());
+        config::load(&path, store::now_ms()).map_err(|error| error.to_string())
+    } else {
+        log::info!(
+            "no configuration file at {}; starting with defaults and no projects",
+            path.display()
+        );
+        Ok(config::defaults(store::now_ms()))
+    }
 }

@@ -1387,3 +1387,41 @@ projects:
     );
     evidence.assert_free_of(&secrets.all());
 }
+
+#[test]
+fn a_missing_or_broken_seed_file_on_a_first_start_creates_no_data_folder() {
+    let case = Case::new();
+    let missing = case.path("missing.yaml");
+    let broken = case.write("broken.yaml", "projects: [this is not a map\n");
+    for file in [&missing, &broken] {
+        let serve = case.cli(
+            &[
+                "serve".into(),
+                "--config".into(),
+                file.into(),
+                "--data-dir".into(),
+                case.data_dir().into(),
+                "--listen".into(),
+                free_addr().to_string().into(),
+                "--docker-host".into(),
+                case.bed.docker.clone().into(),
+            ],
+            &[],
+        );
+        serve.assert_failure("serve with a seed file it cannot read");
+        let import = case.import(file, &case.data_dir(), &[]);
+        import.assert_failure("seed import of a file it cannot read");
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        for run in [&serve, &import] {
+            assert!(
+                run.stderr.contains(&name),
+                "the error names the file {name}:\n{}",
+                run.stderr
+            );
+        }
+        assert!(
+            !case.data_dir().exists(),
+            "a failed first start left a data folder (and a key) behind"
+        );
+    }
+}
