@@ -3,7 +3,7 @@
 //! Tasks:
 //!
 //! - `testbed`: install and start what the tests talk to (Docker, a registry, test images)
-//!   and write their coordinates to `target/testbed/env`.
+//!   and write their coordinates to `target/testbed/env`; `testbed stop` stops what it started.
 //! - `dist`: build the frontend and the release binary that embeds it.
 //! - `test`: everything CI checks, in order; `cargo xtask test -- <args>` passes extra
 //!   arguments to `cargo test`.
@@ -21,6 +21,7 @@ mod dist;
 mod shell;
 mod test;
 mod testbed;
+mod testbed_stop;
 
 use std::{
     env,
@@ -35,6 +36,7 @@ usage: cargo xtask <task>
 
 tasks:
   testbed              install and start Docker, a registry and the test images
+  testbed stop         stop the engine and registries `testbed` started
   dist                 build the frontend and target/release/docker-watcher
   test [-- <args>]     run every check CI runs; <args> go to `cargo test`
   demo [--listen ADDR] [--no-wait]
@@ -61,10 +63,13 @@ fn run(args: &[String]) -> Result<()> {
     let root = project_root();
     match task.as_str() {
         // Development tasks.
-        "testbed" => {
-            no_more_args(task, rest)?;
-            testbed::ensure(&root).map(drop)
-        }
+        "testbed" => match rest {
+            [] => testbed::ensure(&root).map(drop),
+            [stop] if stop == "stop" => testbed_stop::stop(&target_dir(&root).join("testbed")),
+            [other, ..] => {
+                Err(format!("unexpected argument `{other}`; `testbed` takes only `stop`").into())
+            }
+        },
         "dist" => {
             no_more_args(task, rest)?;
             dist::run(&root)

@@ -4,13 +4,15 @@
 //! is cheap to run before each test run. Services are started detached and keep running
 //! after xtask exits; later runs reuse them. State lives in `target/testbed/`:
 //!
-//! - `dockerd.log`: output of a dockerd we started
-//! - `registry/`: config.yml, data/, `port` of the running registry, registry.log
+//! - `dockerd.log`: output of a dockerd we started, and `dockerd/pid`
+//! - `registry/`: config.yml, data/, `port` and `pid` of the running registry, registry.log
 //! - `auth-registry/`: the same for a registry that only lets [`AUTH_USER`] in, plus its
 //!   `password` (generated once, mode 0600) and the bcrypt `htpasswd` file made from it
 //! - `image-<tag>/`: build context of each test image
 //! - `env`: the `KEY=VALUE` lines that tell tests where everything is (mode 0600: it holds the
 //!   password of the auth registry)
+//!
+//! `cargo xtask testbed stop` stops what the pid files name (see [`crate::testbed_stop`]).
 
 use std::{
     fs::{self, File, OpenOptions, TryLockError},
@@ -249,6 +251,7 @@ fn start_docker(dir: &Path) -> Result<()> {
         &log,
         docker_running,
     )?;
+    crate::testbed_stop::record(&dir.join("dockerd"), &dockerd)?;
     println!("docker: engine started");
     Ok(())
 }
@@ -328,6 +331,7 @@ fn start_registry(dir: &Path) -> Result<String> {
         &log,
         || http_status(port, "/v2/") == Some(200),
     )?;
+    crate::testbed_stop::record(dir, &registry)?;
     write_file(&port_file, &format!("{port}\n"))?;
     println!("registry: started on 127.0.0.1:{port}");
     Ok(format!("127.0.0.1:{port}"))
@@ -406,6 +410,7 @@ fn start_auth_registry(dir: &Path) -> Result<AuthRegistry> {
         &log,
         || answers(port),
     )?;
+    crate::testbed_stop::record(dir, &registry)?;
     write_file(&port_file, &format!("{port}\n"))?;
     println!("auth registry: started on 127.0.0.1:{port}");
     Ok(AuthRegistry {
