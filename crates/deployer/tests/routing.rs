@@ -116,7 +116,7 @@ fn each_deploy_points_the_stage_domain_at_the_new_version_and_removal_takes_it_a
     assert!(bed.live_instances().is_empty());
     assert!(bed.containers(&[]).is_empty(), "{:#?}", bed.containers(&[]));
     let again = bed.deployer.remove_instance(serving.id).unwrap_err();
-    assert!(again.to_string().contains("not live"), "{again}");
+    assert!(again.to_string().contains("it must be live"), "{again}");
 }
 
 #[test]

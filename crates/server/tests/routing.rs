@@ -51,7 +51,7 @@ fn a_new_version_is_reachable_at_the_stage_domain_through_nginx_until_it_is_remo
     let twice = http_delete(&server.url(&format!("/api/instances/{id}")));
     assert_eq!(twice.status, 409, "{}", twice.body);
     assert!(
-        twice.error_envelope().contains("not live"),
+        twice.error_envelope().contains("it must be live"),
         "{}",
         twice.body
     );
