@@ -19,7 +19,7 @@ use crate::data::{self, KEY_FILE, NEXT_KEY_FILE};
 
 /// Rotates the key of the data folder `dir`.
 pub fn rotate(dir: &Path) -> Result<(), String> {
-    let data = data::open(dir)?;
+    let data = data::open(dir, data::Use::Write)?;
     data.check_key()?;
     let new_key = SecretKey::generate();
     let from_environment = data.key_origin == KeyOrigin::Environment;

@@ -9,7 +9,7 @@ use crate::data::{self, Data};
 pub fn import(file: &Path, data_dir: &Path) -> Result<(), String> {
     // Read and checked before the data folder is opened, so a bad file creates nothing.
     let configuration = config::load(file, store::now_ms()).map_err(|error| error.to_string())?;
-    let data = data::open(data_dir)?;
+    let data = data::open(data_dir, data::Use::Create)?;
     if data
         .store
         .is_configured()
@@ -33,7 +33,7 @@ pub fn import(file: &Path, data_dir: &Path) -> Result<(), String> {
 
 /// Writes the configuration of `data_dir` as YAML to `output`, or to standard output.
 pub fn export(data_dir: &Path, output: Option<&Path>) -> Result<(), String> {
-    let data = data::open(data_dir)?;
+    let data = data::open(data_dir, data::Use::Read)?;
     data.check_key()?;
     let text = config::export(&data.store).map_err(|error| error.to_string())?;
     match output {

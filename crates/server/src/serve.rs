@@ -32,10 +32,20 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     } else {
         None
     };
-    let data = data::open(&args.data_dir)?;
+    // Held until the server has stopped: a second server or a key rotation on this folder is
+    // refused instead of racing this one.
+    let data = data::open(&args.data_dir, data::Use::Create)?;
     seed_if_empty(&data, args.config.as_deref(), seed)?;
     data.check_key()?;
-    let Data { store, secrets, .. } = data;
+    // Taken before the engine is touched, so a server that cannot listen changes nothing.
+    let listener = std::net::TcpListener::bind(args.listen)
+        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let Data {
+        store,
+        secrets,
+        lock: _lock,
+        ..
+    } = data;
     let settings = store.settings().map_err(|error| error.to_string())?;
     let webhook_secret = secrets
         .webhook_secret(&settings)
@@ -85,7 +95,7 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
         poll_status,
     };
     actix_web::rt::System::new()
-        .block_on(run_http(state, args.listen, args.ui_dir))
+        .block_on(run_http(state, listener, args.ui_dir))
         .map_err(|error| format!("the HTTP server failed on {}: {error}", args.listen))?;
     // No new finds (and no removals) while running deploys drain.
     drop(poller);
@@ -108,9 +118,10 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
 
 async fn run_http(
     state: api::AppState,
-    listen: std::net::SocketAddr,
+    listener: std::net::TcpListener,
     ui_dir: Option<PathBuf>,
 ) -> std::io::Result<()> {
+    let listen = listener.local_addr()?;
     let server = HttpServer::new(move || {
         let ui_dir = ui_dir.clone();
         let redactor = state.redactor.clone();
@@ -128,7 +139,7 @@ async fn run_http(
     })
     // SSE streams would otherwise hold shutdown for the default 30 s.
     .shutdown_timeout(3)
-    .bind(listen)?;
+    .listen(listener)?;
     log::info!("listening on http://{listen}");
     server.run().await
 }

@@ -1425,3 +1425,114 @@ fn a_missing_or_broken_seed_file_on_a_first_start_creates_no_data_folder() {
         );
     }
 }
+
+#[test]
+fn one_process_at_a_time_writes_a_data_folder() {
+    let case = Case::new();
+    let mut evidence = Evidence::default();
+    let secrets = case.import_seed(&mut evidence);
+    let server = case.serve(None);
+    let key_before = case.key_text();
+
+    // A second server on the same folder stops before it touches the engine or the database.
+    let second = case.serve_refused(None);
+    second.assert_failure("a second server on the same data folder");
+    for run in [&second, &case.rotate(None)] {
+        assert!(
+            run.stderr
+                .contains("is held by another docker-watcher process"),
+            "expected the busy folder named:\n{}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains("interrupted"),
+            "a refused process cleaned up after the running server:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(
+        case.key_text(),
+        key_before,
+        "a refused rotation changed the key"
+    );
+
+    // Reading beside the running server is fine.
+    let export = case.cli(
+        &[
+            "seed".into(),
+            "export".into(),
+            "--data-dir".into(),
+            case.data_dir().into(),
+        ],
+        &[],
+    );
+    export.assert_success("seed export beside a running server");
+    assert!(export.stdout.contains(&case.project), "{}", export.stdout);
+
+    // A server that cannot take its port stops before it builds anything on the engine.
+    let busy_port = case.cli(
+        &[
+            "serve".into(),
+            "--data-dir".into(),
+            case.path("other-data").into(),
+            "--listen".into(),
+            server.addr.to_string().into(),
+            "--docker-host".into(),
+            case.bed.docker.clone().into(),
+        ],
+        &[],
+    );
+    busy_port.assert_failure("serve on a port in use");
+    assert!(
+        busy_port
+            .stderr
+            .contains(&format!("cannot listen on {}", server.addr))
+            && !busy_port.stderr.contains("Nginx Proxy Manager"),
+        "expected a refusal before the deployer was built:\n{}",
+        busy_port.stderr
+    );
+    assert_eq!(http_get(&server.url("/healthz")).status, 200);
+
+    // Once the server has stopped, the folder is free again.
+    let mut server = server;
+    assert!(server.stop().success(), "{}", server.log());
+    case.rotate(None)
+        .assert_success("key rotate after the server stopped");
+    assert_ne!(case.key_text(), key_before);
+    evidence.add_run("seed export beside a running server", &export);
+    evidence.assert_free_of(&secrets.all());
+}
+
+#[test]
+fn commands_on_a_folder_without_a_database_create_nothing() {
+    let case = Case::new();
+    let nowhere = case.path("mistyped-data-dir");
+    let export = case.cli(
+        &[
+            "seed".into(),
+            "export".into(),
+            "--data-dir".into(),
+            nowhere.clone().into(),
+        ],
+        &[],
+    );
+    let rotate = case.cli(
+        &[
+            "key".into(),
+            "rotate".into(),
+            "--data-dir".into(),
+            nowhere.clone().into(),
+        ],
+        &[],
+    );
+    for (what, run) in [("seed export", &export), ("key rotate", &rotate)] {
+        run.assert_failure(what);
+        assert!(
+            run.stderr
+                .contains(&format!("no database in {}", nowhere.display())),
+            "{what}: expected the missing database named:\n{}",
+            run.stderr
+        );
+    }
+    assert!(!nowhere.exists(), "a command created {}", nowhere.display());
+}
