@@ -25,6 +25,9 @@ const NOTIFY_DRAIN: Duration = Duration::from_secs(10);
 
 /// Runs the server until it is told to stop.
 pub fn serve(args: ServeArgs) -> Result<(), String> {
+    if let Some(dir) = &args.ui_dir {
+        crate::ui::check_dir(dir)?;
+    }
     // A first start reads its seed before anything is written, so a missing or broken file
     // leaves no data folder (and no key) behind.
     let seed = if data::is_new(&args.data_dir) {

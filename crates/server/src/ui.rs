@@ -1,7 +1,7 @@
 //! The web UI: the SvelteKit build embedded in the binary (or a folder given with `--ui-dir`), served
 //! as a single-page app — every path that is not a file gets `index.html`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use actix_web::dev::{ServiceRequest, ServiceResponse, fn_service};
 use actix_web::http::header;
@@ -12,6 +12,20 @@ static EMBEDDED: Dir<'static> = include_dir!("$DW_EMBEDDED_UI_DIR");
 
 /// SvelteKit puts content-hashed files here: they never change, so browsers may keep them.
 const IMMUTABLE_PREFIX: &str = "_app/immutable/";
+
+/// Refuses a `--ui-dir` that holds no built dashboard, which would otherwise answer every page
+/// with an error.
+pub fn check_dir(dir: &Path) -> Result<(), String> {
+    if dir.join("index.html").is_file() {
+        Ok(())
+    } else {
+        Err(format!(
+            "--ui-dir {}: no index.html there; give the folder of a built dashboard \
+             (`npm run build` in frontend/ writes frontend/build)",
+            dir.display()
+        ))
+    }
+}
 
 /// Registers the UI as the app's fallback for GET and HEAD.
 pub fn configure(config: &mut web::ServiceConfig, ui_dir: Option<PathBuf>) {
