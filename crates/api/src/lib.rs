@@ -27,6 +27,9 @@ pub use envelope::{ApiError, Envelope};
 pub use redact::Redactor;
 pub use state::AppState;
 
+/// How much of a query string an error answer quotes.
+const QUERY_ECHO_MAX: usize = 200;
+
 /// Registers `/healthz` and everything under `/api`.
 pub fn configure(config: &mut web::ServiceConfig) {
     config
@@ -44,12 +47,19 @@ pub fn configure(config: &mut web::ServiceConfig) {
                 .limit(webhook::BODY_LIMIT)
                 .error_handler(|error, _| envelope::json_error(error).into()),
         )
-        .app_data(web::QueryConfig::default().error_handler(|error, _| {
+        .app_data(web::QueryConfig::default().error_handler(|error, request| {
             let detail = match error {
                 actix_web::error::QueryPayloadError::Deserialize(inner) => inner.to_string(),
                 other => other.to_string(),
             };
-            ApiError::BadRequest(format!("invalid query string: {detail}")).into()
+            // serde's message ("invalid digit found in string") does not say which parameter,
+            // so the query is quoted, cut short as long input is everywhere in answers.
+            let query: String = request
+                .query_string()
+                .chars()
+                .take(QUERY_ECHO_MAX)
+                .collect();
+            ApiError::BadRequest(format!("invalid query string {query:?}: {detail}")).into()
         }))
         .route("/healthz", web::get().to(health::healthz))
         .service(

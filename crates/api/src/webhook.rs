@@ -35,7 +35,11 @@ impl<E: Into<ApiError>> From<E> for Rejection {
 
 /// The generic payload: `{"image": "registry/org/app:tag"}`.
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Error messages name what is expected, not this type.
+#[serde(
+    deny_unknown_fields,
+    expecting = "a JSON object with an \"image\" string"
+)]
 struct GenericPayload {
     image: String,
 }

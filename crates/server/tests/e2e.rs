@@ -881,6 +881,14 @@ fn bad_webhook_input_is_refused_and_writes_nothing() {
             says: "invalid webhook body".into(),
         },
         BadInput {
+            what: "JSON null, answered without naming an internal type",
+            secret: None,
+            content_type: json,
+            body: b"null".to_vec(),
+            status: 400,
+            says: r#"invalid type: null, expected a JSON object with an "image" string"#.into(),
+        },
+        BadInput {
             what: "text/plain",
             secret: None,
             content_type: Some("text/plain"),
@@ -1080,7 +1088,11 @@ fn spa_and_api_fallbacks() {
         ("/api/deploys/999999", 404, "not found"),
         ("/api/deploys/999999/logs", 404, "not found"),
         ("/api/deploys/abc", 400, "expected a whole number"),
-        ("/api/deploys?limit=abc", 400, "invalid query string"),
+        (
+            "/api/deploys?limit=abc",
+            400,
+            r#"invalid query string "limit=abc": invalid digit"#,
+        ),
         (
             "/api/deploys?limit=0",
             400,

@@ -11,7 +11,8 @@ use crate::envelope::{ApiError, with_status};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Error messages name what is expected, not this type.
+#[serde(deny_unknown_fields, expecting = "a JSON object with a \"tag\" string")]
 pub struct DeployBody {
     tag: String,
 }

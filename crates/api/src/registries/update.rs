@@ -10,7 +10,11 @@ use crate::registries::{RegistryOut, check_credentials, check_name, check_url, p
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+// Error messages name what is expected, not this type.
+#[serde(
+    deny_unknown_fields,
+    expecting = "a JSON object with any of \"name\", \"url\", \"username\", \"password\""
+)]
 pub(crate) struct UpdateBody {
     name: Option<String>,
     url: Option<String>,
