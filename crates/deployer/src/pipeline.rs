@@ -45,7 +45,7 @@ pub(crate) fn run(ctx: &Context, deploy_id: i64) {
     }
     journal.status(DeployStatus::Running, None);
     journal.line(format!(
-        "deploying {} to {}/{} (deploy {})",
+        "deploying {} to {}/{} (deploy {deploy_id}, container suffix {})",
         view.deploy.image, view.project, view.stage, view.deploy.short_id
     ));
     let started = Instant::now();

@@ -801,10 +801,18 @@ fn a_registry_update_keeps_clears_or_replaces_its_password_as_asked() {
 fn a_registry_in_use_cannot_be_deleted() {
     let (_dir, store) = seeded();
     let used = store.registries().unwrap().remove(0);
-    assert!(matches!(
-        store.delete_registry(used.id),
-        Err(StoreError::Conflict { .. })
-    ));
+    let project = store.projects().unwrap().remove(0);
+    let refused = store.delete_registry(used.id).unwrap_err();
+    assert!(
+        matches!(refused, StoreError::Conflict { .. }),
+        "{refused:?}"
+    );
+    assert!(
+        refused
+            .to_string()
+            .ends_with(&format!("used by project(s) {}", project.name)),
+        "the error names the project: {refused}"
+    );
     assert_eq!(store.registries().unwrap().len(), 1);
     assert!(matches!(
         store.delete_registry(999),

@@ -21,8 +21,8 @@ pub async fn delete(
     web::block(move || store.delete_registry(id))
         .await?
         .map_err(|error| match error {
-            store::StoreError::Conflict { .. } => ApiError::Conflict(format!(
-                "registry {id} is used by a project; give the project another registry first"
+            store::StoreError::Conflict { message, .. } => ApiError::Conflict(format!(
+                "registry {id} is {message}; give them another registry first"
             )),
             other => other.into(),
         })?;

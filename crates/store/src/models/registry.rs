@@ -134,15 +134,31 @@ impl Store {
 
     /// Removes a registry; refused (`Conflict`) while a project uses it.
     pub fn delete_registry(&self, id: i64) -> Result<()> {
-        let deleted = diesel::delete(registries::table.find(id))
-            .execute(&mut self.conn()?)
-            .context("removing a registry (is a project still using it?)")?;
-        if deleted == 0 {
-            return Err(crate::error::StoreError::NotFound {
-                what: format!("registry {id}"),
-            });
-        }
-        Ok(())
+        let mut conn = self.conn()?;
+        conn.immediate_transaction(|conn| {
+            let users: Vec<String> = crate::schema::projects::table
+                .filter(crate::schema::projects::registry_id.eq(id))
+                .select(crate::schema::projects::name)
+                .order(crate::schema::projects::name)
+                .load(conn)
+                .context("finding the projects of a registry")?;
+            if !users.is_empty() {
+                // Said here rather than left to the foreign key, whose message names no project.
+                return Err(crate::error::StoreError::Conflict {
+                    what: format!("removing registry {id}"),
+                    message: format!("used by project(s) {}", users.join(", ")),
+                });
+            }
+            let deleted = diesel::delete(registries::table.find(id))
+                .execute(conn)
+                .context("removing a registry")?;
+            if deleted == 0 {
+                return Err(crate::error::StoreError::NotFound {
+                    what: format!("registry {id}"),
+                });
+            }
+            Ok(())
+        })
     }
 }
 
