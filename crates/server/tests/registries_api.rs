@@ -297,6 +297,17 @@ fn a_registry_can_be_tested_and_its_tags_listed_newest_first() {
         "a full name on this registry is accepted: {full}"
     );
     assert_eq!(full["data"], tags["data"], "{full}");
+    let (status, unknown) = send(
+        "GET",
+        &format!("{registries}/{good_id}/tags?image=private/no-such-app"),
+        None,
+    );
+    assert_eq!(status, 404, "{unknown}");
+    assert_eq!(
+        unknown["error"],
+        format!("registry {host} has no repository private/no-such-app"),
+        "{unknown}"
+    );
     let (status, elsewhere) = send(
         "GET",
         &format!("{registries}/{good_id}/tags?image=ghcr.io/private/app"),

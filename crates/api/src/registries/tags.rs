@@ -1,6 +1,6 @@
 //! `GET /api/registries/{id}/tags?image=REPOSITORY[&stage=STAGE_ID]`: the image's tags, newest
 //! first by the stage's rule when a stage is given (only the tags it accepts), otherwise as the
-//! registry lists them.
+//! registry lists them. A repository the registry does not know is a 404, not an empty list.
 
 use actix_web::{HttpResponse, web};
 use poller::{ImageName, TagRule, TagSelector};
@@ -32,8 +32,15 @@ pub async fn tags(
         let name = ImageName::parse_on(client.registry(), &query.image)
             .map_err(|error| ApiError::BadRequest(format!("image: {error}")))?;
         let tags = client
-            .tags(name.repository())
-            .map_err(|error| ApiError::Upstream(error.to_string()))?;
+            .tags_if_known(name.repository())
+            .map_err(|error| ApiError::Upstream(error.to_string()))?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!(
+                    "registry {} has no repository {}",
+                    client.registry(),
+                    name.repository()
+                ))
+            })?;
         let Some(stage_id) = query.stage else {
             return Ok(tags);
         };

@@ -22,6 +22,12 @@ impl RegistryClient {
     /// (404 `NAME_UNKNOWN`, as after its last tag was deleted) has no tags: that is a state of
     /// one image, not a failure of the registry.
     pub fn tags(&self, repository: &str) -> Result<Vec<String>, RegistryError> {
+        Ok(self.tags_if_known(repository)?.unwrap_or_default())
+    }
+
+    /// Like [`tags`](Self::tags), but `None` when the registry does not know the repository,
+    /// for a person who asked for it by name and may have mistyped it.
+    pub fn tags_if_known(&self, repository: &str) -> Result<Option<Vec<String>>, RegistryError> {
         let operation = format!("tags of {repository}");
         let config = self.config();
         let mut url = format!(
@@ -49,7 +55,7 @@ impl RegistryClient {
             })?;
             match reply.status {
                 200 => {}
-                404 if api_error::has_code(&reply.body, "NAME_UNKNOWN") => return Ok(Vec::new()),
+                404 if api_error::has_code(&reply.body, "NAME_UNKNOWN") => return Ok(None),
                 status => return Err(self.status_error(&operation, &url, status, &reply.body)),
             }
             let page: TagList = serde_json::from_slice(&reply.body).map_err(|err| {
@@ -79,7 +85,7 @@ impl RegistryClient {
         }
         tags.sort();
         tags.dedup();
-        Ok(tags)
+        Ok(Some(tags))
     }
 }
 
