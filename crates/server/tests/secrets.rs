@@ -670,6 +670,13 @@ projects:
         }
     }
 
+    /// Runs `docker-watcher COMMAND... --data-dir DATA` to the end.
+    fn on_data_dir(&self, command: &[&str], data_dir: &Path) -> Run {
+        let mut args: Vec<OsString> = command.iter().map(OsString::from).collect();
+        args.extend(["--data-dir".into(), data_dir.into()]);
+        self.cli(&args, &[])
+    }
+
     /// `seed import FILE --data-dir DATA` (into `data_dir`).
     fn import(&self, file: &Path, data_dir: &Path, env: &[(String, String)]) -> Run {
         self.cli(
@@ -1028,15 +1035,7 @@ fn secrets_stay_hidden(log: Option<&'static str>) {
 
     // The export refers to every secret by its variable's name.
     let data_dir = case.data_dir();
-    let export = case.cli(
-        &[
-            "seed".into(),
-            "export".into(),
-            "--data-dir".into(),
-            data_dir.clone().into(),
-        ],
-        &[],
-    );
+    let export = case.on_data_dir(&["seed", "export"], &data_dir);
     export.assert_success("seed export");
     evidence.add_run("seed export", &export);
     let export_file = case.path("export.yaml");
@@ -1457,15 +1456,7 @@ fn one_process_at_a_time_writes_a_data_folder() {
     );
 
     // Reading beside the running server is fine.
-    let export = case.cli(
-        &[
-            "seed".into(),
-            "export".into(),
-            "--data-dir".into(),
-            case.data_dir().into(),
-        ],
-        &[],
-    );
+    let export = case.on_data_dir(&["seed", "export"], &case.data_dir());
     export.assert_success("seed export beside a running server");
     assert!(export.stdout.contains(&case.project), "{}", export.stdout);
 
@@ -1507,24 +1498,8 @@ fn one_process_at_a_time_writes_a_data_folder() {
 fn commands_on_a_folder_without_a_database_create_nothing() {
     let case = Case::new();
     let nowhere = case.path("mistyped-data-dir");
-    let export = case.cli(
-        &[
-            "seed".into(),
-            "export".into(),
-            "--data-dir".into(),
-            nowhere.clone().into(),
-        ],
-        &[],
-    );
-    let rotate = case.cli(
-        &[
-            "key".into(),
-            "rotate".into(),
-            "--data-dir".into(),
-            nowhere.clone().into(),
-        ],
-        &[],
-    );
+    let export = case.on_data_dir(&["seed", "export"], &nowhere);
+    let rotate = case.on_data_dir(&["key", "rotate"], &nowhere);
     for (what, run) in [("seed export", &export), ("key rotate", &rotate)] {
         run.assert_failure(what);
         assert!(
