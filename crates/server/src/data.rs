@@ -37,8 +37,8 @@ pub enum Use {
     Create,
     /// `key rotate`: the folder must hold a database; hold its lock.
     Write,
-    /// `seed export`: the folder must hold a database; no lock (it runs beside a server) and
-    /// nothing written.
+    /// `seed export`: the folder must hold a database; no lock, so it runs beside a server,
+    /// and no secret is re-sealed.
     Read,
 }
 

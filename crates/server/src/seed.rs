@@ -1,7 +1,9 @@
-//! `docker-watcher seed import|export`: the YAML configuration in and out of the database.
+//! The YAML configuration in and out of the database: `docker-watcher seed import|export`, and
+//! the seed a first `serve` imports.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use crate::cli::DEFAULT_CONFIG;
 use crate::config;
 use crate::data::{self, Data};
 
@@ -53,4 +55,62 @@ pub fn import_checked(data: &Data, configuration: &store::NewConfiguration) -> R
             data.secrets.seal(place, value)
         })
         .map_err(|error| format!("cannot import the configuration: {error}"))
+}
+
+/// Imports the seed into an empty database (`seed`, when it was read already); a configured
+/// database ignores the configuration file.
+pub fn import_if_empty(
+    data: &Data,
+    config_path: Option<&Path>,
+    seed: Option<store::NewConfiguration>,
+) -> Result<(), String> {
+    let configured = data
+        .store
+        .is_configured()
+        .map_err(|error| error.to_string())?;
+    if configured {
+        let path = seed_path(config_path).0;
+        if path.exists() {
+            log::info!(
+                "the database already holds a configuration; {} is not imported again",
+                path.display()
+            );
+        }
+        return Ok(());
+    }
+    let configuration = match seed {
+        Some(configuration) => configuration,
+        None => read(config_path)?,
+    };
+    import_checked(data, &configuration)?;
+    log::info!(
+        "imported {} project(s) and {} registry(ies)",
+        configuration.projects.len(),
+        configuration.registries.len()
+    );
+    Ok(())
+}
+
+/// The configuration file to seed from, and whether it was named (a named file must exist).
+fn seed_path(config_path: Option<&Path>) -> (PathBuf, bool) {
+    match config_path {
+        Some(path) => (path.to_path_buf(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG), false),
+    }
+}
+
+/// The seed for an empty database: the named file, else the default file when it exists,
+/// else defaults with no projects.
+pub fn read(config_path: Option<&Path>) -> Result<store::NewConfiguration, String> {
+    let (path, explicit) = seed_path(config_path);
+    if path.exists() || explicit {
+        log::info!("importing {}", path.display());
+        config::load(&path, store::now_ms()).map_err(|error| error.to_string())
+    } else {
+        log::info!(
+            "no configuration file at {}; starting with defaults and no projects",
+            path.display()
+        );
+        Ok(config::defaults(store::now_ms()))
+    }
 }

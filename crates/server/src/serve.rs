@@ -1,8 +1,8 @@
-//! `docker-watcher serve`: open the database, seed it on first start, build the parts (the
+//! `docker-watcher serve`: open the data folder, seed it on first start, build the parts (the
 //! deployer, then the registry poller), run the HTTP server, and let running deploys finish on
 //! shutdown.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,8 +11,7 @@ use deployer::{Deployer, DeployerConfig, NpmRouter};
 use docker_client::DockerClient;
 use events::{Hub, HubConfig};
 
-use crate::cli::{DEFAULT_CONFIG, ServeArgs};
-use crate::config;
+use crate::cli::ServeArgs;
 use crate::data::{self, Data};
 use crate::seed;
 
@@ -31,14 +30,14 @@ pub fn serve(args: ServeArgs) -> Result<(), String> {
     // A first start reads its seed before anything is written, so a missing or broken file
     // leaves no data folder (and no key) behind.
     let seed = if data::is_new(&args.data_dir) {
-        Some(read_seed(args.config.as_deref())?)
+        Some(seed::read(args.config.as_deref())?)
     } else {
         None
     };
     // Held until the server has stopped: a second server or a key rotation on this folder is
     // refused instead of racing this one.
     let data = data::open(&args.data_dir, data::Use::Create)?;
-    seed_if_empty(&data, args.config.as_deref(), seed)?;
+    seed::import_if_empty(&data, args.config.as_deref(), seed)?;
     data.check_key()?;
     // Taken before the engine is touched, so a server that cannot listen changes nothing.
     let listener = std::net::TcpListener::bind(args.listen)
@@ -145,62 +144,4 @@ async fn run_http(
     .listen(listener)?;
     log::info!("listening on http://{listen}");
     server.run().await
-}
-
-/// Imports the seed into an empty database (`seed`, when it was read already); a configured
-/// database ignores the configuration file.
-fn seed_if_empty(
-    data: &Data,
-    config_path: Option<&Path>,
-    seed: Option<store::NewConfiguration>,
-) -> Result<(), String> {
-    let configured = data
-        .store
-        .is_configured()
-        .map_err(|error| error.to_string())?;
-    if configured {
-        let path = seed_path(config_path).0;
-        if path.exists() {
-            log::info!(
-                "the database already holds a configuration; {} is not imported again",
-                path.display()
-            );
-        }
-        return Ok(());
-    }
-    let configuration = match seed {
-        Some(configuration) => configuration,
-        None => read_seed(config_path)?,
-    };
-    seed::import_checked(data, &configuration)?;
-    log::info!(
-        "imported {} project(s) and {} registry(ies)",
-        configuration.projects.len(),
-        configuration.registries.len()
-    );
-    Ok(())
-}
-
-/// The configuration file to seed from, and whether it was named (a named file must exist).
-fn seed_path(config_path: Option<&Path>) -> (PathBuf, bool) {
-    match config_path {
-        Some(path) => (path.to_path_buf(), true),
-        None => (PathBuf::from(DEFAULT_CONFIG), false),
-    }
-}
-
-/// The seed for an empty database: the named file, else the default file when it exists,
-/// else defaults with no projects.
-fn read_seed(config_path: Option<&Path>) -> Result<store::NewConfiguration, String> {
-    let (path, explicit) = seed_path(config_path);
-    if path.exists() || explicit {
-        log::info!("importing {}", path.display());
-        config::load(&path, store::now_ms()).map_err(|error| error.to_string())
-    } else {
-        log::info!(
-            "no configuration file at {}; starting with defaults and no projects",
-            path.display()
-        );
-        Ok(config::defaults(store::now_ms()))
-    }
 }
