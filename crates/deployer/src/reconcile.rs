@@ -1,9 +1,11 @@
 //! Making the store and the engine agree after a start: the process may have been killed at any
-//! step of a deploy. Unfinished deploys end as interrupted; containers this tool made for this
-//! store's projects that no live instance owns are removed (half-made ones included); instances
-//! whose container is gone are marked so; a stage left with more running instances than it keeps
-//! (killed between the switch and the removal of the old one) keeps the newest, as a deploy would; and each stage's domain is pointed again at the instance
-//! that serves it, so a route moved to a container that is now gone comes back.
+//! step of a deploy. Unfinished deploys end as interrupted; notices the last run did not send
+//! are queued again; containers this tool made for this store's projects that no live instance
+//! owns are removed (half-made ones included); instances whose container is gone are marked so;
+//! a stage left with more running instances than it keeps (killed between the switch and the
+//! removal of the old one) keeps the newest, as a deploy would; and each stage's domain is
+//! pointed again at the instance that serves it, so a route moved to a container that is now
+//! gone comes back.
 
 use std::collections::BTreeMap;
 
@@ -29,6 +31,8 @@ pub struct Reconciled {
     pub lost: usize,
     /// Routes pointed again at the instance serving them.
     pub rerouted: usize,
+    /// Notices the last run accepted and did not send, queued again.
+    pub resent_notices: usize,
 }
 
 impl Deployer {
@@ -43,6 +47,9 @@ impl Deployer {
                     "the server stopped while this deploy was in progress",
                 )?
                 .len(),
+            // Notices about deploys the last run finished (or asked approval for) and did not
+            // get to send; sent at least once, so a target may hear of one twice.
+            resent_notices: context.notifier.resume_pending(),
             ..Reconciled::default()
         };
         let containers = match context

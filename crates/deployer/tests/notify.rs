@@ -56,11 +56,15 @@ impl Received {
     }
 }
 
+/// In a receiver's script: take the connection and never answer it (nor record it).
+const HOLD: u16 = 0;
+
 /// A local HTTP server that records every request and answers with the next scripted status
-/// (200 once the script is used up).
+/// (200 once the script is used up; [`HOLD`] holds the connection unanswered).
 struct Receiver {
     port: u16,
     received: Arc<Mutex<Vec<Received>>>,
+    held: Arc<Mutex<Vec<TcpStream>>>,
     stop: Arc<AtomicBool>,
 }
 
@@ -69,9 +73,10 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0").expect("a local port");
         let port = listener.local_addr().expect("its address").port();
         let received = Arc::new(Mutex::new(Vec::new()));
+        let held = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let mut script: VecDeque<u16> = script.iter().copied().collect();
-        let (log, stopped) = (received.clone(), stop.clone());
+        let (log, holding, stopped) = (received.clone(), held.clone(), stop.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming() {
                 if stopped.load(Ordering::SeqCst) {
@@ -79,6 +84,10 @@ impl Receiver {
                 }
                 let Ok(stream) = stream else { continue };
                 let status = script.pop_front().unwrap_or(200);
+                if status == HOLD {
+                    holding.lock().unwrap().push(stream);
+                    continue;
+                }
                 if let Some(request) = serve(stream, status) {
                     log.lock().unwrap().push(request);
                 }
@@ -87,6 +96,7 @@ impl Receiver {
         Receiver {
             port,
             received,
+            held,
             stop,
         }
     }
@@ -97,6 +107,18 @@ impl Receiver {
 
     fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// Waits until `count` connections are held unanswered.
+    fn wait_holding(&self, count: usize) {
+        let deadline = std::time::Instant::now() + DELIVERY_TIMEOUT;
+        while self.held.lock().unwrap().len() < count {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no notification arrived to hold"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn received(&self) -> Vec<Received> {
@@ -525,4 +547,73 @@ fn a_dead_receiver_neither_fails_nor_slows_the_deploy_and_keeps_its_secret() {
         leaked.is_empty(),
         "secret URL parts in the log: {leaked:#?}"
     );
+}
+
+/// A run that dies with a notice in flight: the receiver takes the first delivery and never
+/// answers, and the next run starts while it hangs.
+fn killed_mid_delivery(stages: Vec<NewStage>, receiver: &Receiver) -> Bed {
+    let bed = Bed::with_notifications(stages, &[("webhook", &receiver.url("/h"))]);
+    bed.deployer.notifier().set_delivery(Delivery {
+        attempts: 1,
+        ..quick(DELIVERY_TIMEOUT)
+    });
+    bed.push("v1");
+    bed
+}
+
+/// Starts the next run, which must send exactly one notice the killed run left; returns it.
+fn next_run_sends_what_was_left(bed: &Bed, receiver: &Receiver) -> Value {
+    let next = bed.next_run();
+    let reconciled = next.reconcile().expect("the next run reconciles");
+    assert_eq!(reconciled.resent_notices, 1, "{reconciled:?}");
+    assert!(next.notifier().wait_idle(DELIVERY_TIMEOUT));
+    let sent = receiver.only().json();
+    // Handled notices are forgotten: a further run has nothing to send.
+    let after = bed
+        .next_run()
+        .reconcile()
+        .expect("a further run reconciles");
+    assert_eq!(after.resent_notices, 0, "{after:?}");
+    sent
+}
+
+#[test]
+fn a_request_for_approval_left_unsent_by_a_killed_run_is_sent_by_the_next() {
+    let receiver = Receiver::answering(&[HOLD]);
+    let bed = killed_mid_delivery(vec![approval_stage()], &receiver);
+    let waiting = bed.announce_one("v1");
+    receiver.wait_holding(1);
+
+    let sent = next_run_sends_what_was_left(&bed, &receiver);
+    assert_eq!(sent["event"], "waiting_approval", "{sent}");
+    assert_eq!(sent["deploy_id"], waiting.deploy_id, "{sent}");
+}
+
+#[test]
+fn the_end_of_a_deploy_left_unsent_by_a_killed_run_is_sent_by_the_next() {
+    let receiver = Receiver::answering(&[HOLD]);
+    let bed = killed_mid_delivery(vec![stage("dev", "v*")], &receiver);
+    let deployed = bed.deploy_ok("v1");
+    receiver.wait_holding(1);
+
+    let sent = next_run_sends_what_was_left(&bed, &receiver);
+    assert_eq!(sent["event"], "succeeded", "{sent}");
+    assert_eq!(sent["deploy_id"], deployed.id, "{sent}");
+}
+
+#[test]
+fn a_request_for_approval_decided_before_the_next_run_is_not_sent() {
+    let receiver = Receiver::answering(&[HOLD]);
+    let bed = killed_mid_delivery(vec![approval_stage()], &receiver);
+    let waiting = bed.announce_one("v1");
+    receiver.wait_holding(1);
+    bed.store
+        .decide_deploy(waiting.deploy_id, store::Decision::Reject, "test")
+        .expect("the request is decided");
+
+    let next = bed.next_run();
+    let reconciled = next.reconcile().expect("the next run reconciles");
+    assert_eq!(reconciled.resent_notices, 0, "{reconciled:?}");
+    assert!(receiver.received().is_empty());
+    assert!(bed.store.pending_notices().unwrap().is_empty());
 }

@@ -24,6 +24,7 @@ pub use models::deploy_log::LogLine;
 pub use models::deploy_step::{DeployStep, StepOutcome};
 pub use models::image_retention::ImageRetention;
 pub use models::instance::{Instance, InstanceStatus, InstanceView, NewInstance};
+pub use models::notice_outbox::PendingNotice;
 pub use models::notification::Notification;
 pub use models::poll_state::PollState;
 pub use models::project::{NewProject, Project};

@@ -171,6 +171,15 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notice_outbox (id) {
+        id -> BigInt,
+        deploy_id -> BigInt,
+        event -> Text,
+        created_at -> BigInt,
+    }
+}
+
 diesel::joinable!(projects -> registries (registry_id));
 diesel::joinable!(project_secret_env -> projects (project_id));
 diesel::joinable!(stages -> projects (project_id));
@@ -178,6 +187,7 @@ diesel::joinable!(deploys -> projects (project_id));
 diesel::joinable!(deploys -> stages (stage_id));
 diesel::joinable!(deploy_logs -> deploys (deploy_id));
 diesel::joinable!(deploy_steps -> deploys (deploy_id));
+diesel::joinable!(notice_outbox -> deploys (deploy_id));
 diesel::joinable!(instances -> deploys (deploy_id));
 diesel::joinable!(instances -> projects (project_id));
 diesel::joinable!(instances -> stages (stage_id));
@@ -194,5 +204,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     instances,
     poll_state,
     notifications,
+    notice_outbox,
     project_secret_env,
 );

@@ -93,6 +93,9 @@ impl Notice {
         }
     }
 
+    /// The event name of a request for approval.
+    pub const WAITING_APPROVAL: &'static str = "waiting_approval";
+
     /// The facts, whatever the event.
     pub fn facts(&self) -> &Facts {
         match self {
@@ -109,7 +112,7 @@ impl Notice {
         match self {
             Notice::Succeeded(_) => "succeeded",
             Notice::Failed(_) => "failed",
-            Notice::WaitingApproval(_) => "waiting_approval",
+            Notice::WaitingApproval(_) => Notice::WAITING_APPROVAL,
             Notice::RolledBack(_) => "rolled_back",
         }
     }

@@ -53,6 +53,8 @@ impl Default for Delivery {
 #[derive(Clone)]
 pub struct Notifier {
     shared: Arc<Shared>,
+    /// Where accepted notices are kept until handled (the outbox).
+    store: Store,
     /// None when the sending thread could not be started: notices are then only logged.
     queue: Option<SyncSender<Job>>,
 }
@@ -88,12 +90,21 @@ impl Shared {
     }
 }
 
-/// What the sending thread is asked to do.
-enum Job {
+/// What the sending thread is asked to do, with the outbox row to forget once it is done (none
+/// when the notice could not be recorded).
+struct Job {
+    what: JobKind,
+    outbox_id: Option<i64>,
+}
+
+enum JobKind {
     Notice(Notice),
     /// The deploy has ended: announce how, as the store has it.
     Finished(i64),
 }
+
+/// The outbox's name for the end of a deploy, whose notice is read from the store when sent.
+const FINISHED: &str = "finished";
 
 impl Notifier {
     /// A notifier reading its targets from `store`, opening their URLs with `secrets`, and
@@ -107,7 +118,7 @@ impl Notifier {
         });
         let (queue, jobs) = sync_channel(QUEUE_CAPACITY);
         let worker = Worker {
-            store,
+            store: store.clone(),
             hub,
             secrets,
             shared: shared.clone(),
@@ -124,18 +135,92 @@ impl Notifier {
                 None
             }
         };
-        Notifier { shared, queue }
+        Notifier {
+            shared,
+            store,
+            queue,
+        }
     }
 
     /// Queues `notice` for every configured target. Returns at once.
     pub fn send(&self, notice: Notice) {
-        self.enqueue(Job::Notice(notice));
+        let outbox_id = self.record(notice.facts().deploy_id, notice.event());
+        self.enqueue(Job {
+            what: JobKind::Notice(notice),
+            outbox_id,
+        });
     }
 
     /// Queues the notice of a deploy that has ended (succeeded or failed), read from the store
     /// when it is sent. Returns at once.
     pub fn deploy_finished(&self, deploy_id: i64) {
-        self.enqueue(Job::Finished(deploy_id));
+        let outbox_id = self.record(deploy_id, FINISHED);
+        self.enqueue(Job {
+            what: JobKind::Finished(deploy_id),
+            outbox_id,
+        });
+    }
+
+    /// Queues the notices an earlier run accepted and did not get to handle (it was killed,
+    /// say). A request for approval that has been decided since is dropped: it is no longer
+    /// news. Returns how many were queued. Call once at start, before new notices.
+    pub fn resume_pending(&self) -> usize {
+        let pending = match self.store.pending_notices() {
+            Ok(pending) => pending,
+            Err(error) => {
+                log::error!("cannot read the notices an earlier run left unsent: {error}");
+                return 0;
+            }
+        };
+        let mut queued = 0;
+        for notice in pending {
+            let what = if notice.event == Notice::WAITING_APPROVAL {
+                let still_waiting = self
+                    .store
+                    .deploy_view(notice.deploy_id)
+                    .ok()
+                    .filter(|view| view.deploy.status == store::DeployStatus::WaitingApproval);
+                match still_waiting {
+                    Some(view) => {
+                        JobKind::Notice(Notice::WaitingApproval(super::Facts::of_view(&view)))
+                    }
+                    None => {
+                        self.forget(notice.id);
+                        continue;
+                    }
+                }
+            } else {
+                JobKind::Finished(notice.deploy_id)
+            };
+            self.enqueue(Job {
+                what,
+                outbox_id: Some(notice.id),
+            });
+            queued += 1;
+        }
+        if queued > 0 {
+            log::info!("sending {queued} notification(s) an earlier run left unsent");
+        }
+        queued
+    }
+
+    /// Writes a notice to the outbox; without it the notice is still sent, only not again
+    /// after a crash.
+    fn record(&self, deploy_id: i64, event: &str) -> Option<i64> {
+        self.store
+            .add_pending_notice(deploy_id, event)
+            .map_err(|error| {
+                log::warn!(
+                    "deploy {deploy_id}: the {event} notification is sent unrecorded: {error}"
+                )
+            })
+            .ok()
+    }
+
+    fn forget(&self, outbox_id: i64) {
+        if let Err(error) = self.store.remove_pending_notice(outbox_id) {
+            log::warn!("{error}");
+        }
     }
 
     /// How targets are tried from now on.
@@ -176,32 +261,39 @@ impl Notifier {
 
     fn enqueue(&self, job: Job) {
         let Some(queue) = &self.queue else {
-            log::warn!(
-                "{}: not sent, the notification thread is not running",
-                job.what()
-            );
+            refused(&job, "the notification thread is not running");
             return;
         };
         *self.shared.lock() += 1;
-        let refused = match queue.try_send(job) {
+        let (job, reason) = match queue.try_send(job) {
             Ok(()) => return,
             Err(TrySendError::Full(job)) => (job, "the notification queue is full"),
             Err(TrySendError::Disconnected(job)) => (job, "the notification thread has stopped"),
         };
         self.shared.done();
-        log::warn!("{}: not sent, {}", refused.0.what(), refused.1);
+        refused(&job, reason);
     }
+}
+
+/// Logs a notice that could not be queued; one in the outbox goes out at the next start.
+fn refused(job: &Job, reason: &str) {
+    let later = if job.outbox_id.is_some() {
+        "; it is sent at the next start"
+    } else {
+        ""
+    };
+    log::warn!("{}: not sent now, {reason}{later}", job.what());
 }
 
 impl Job {
     fn what(&self) -> String {
-        match self {
-            Job::Notice(notice) => format!(
+        match &self.what {
+            JobKind::Notice(notice) => format!(
                 "the {} notification of deploy {}",
                 notice.event(),
                 notice.facts().deploy_id
             ),
-            Job::Finished(deploy_id) => format!("the notification of deploy {deploy_id}"),
+            JobKind::Finished(deploy_id) => format!("the notification of deploy {deploy_id}"),
         }
     }
 }
@@ -218,18 +310,24 @@ impl Worker {
     fn run(self, jobs: Receiver<Job>) {
         for job in jobs {
             let handled =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(job)));
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.handle(job.what)));
             if handled.is_err() {
                 log::error!("sending a notification panicked; the next ones are still sent");
+            }
+            // Handled either way: a notice that failed was reported, and would fail again.
+            if let Some(outbox_id) = job.outbox_id
+                && let Err(error) = self.store.remove_pending_notice(outbox_id)
+            {
+                log::warn!("{error}");
             }
             self.shared.done();
         }
     }
 
-    fn handle(&self, job: Job) {
+    fn handle(&self, job: JobKind) {
         let notice = match job {
-            Job::Notice(notice) => notice,
-            Job::Finished(deploy_id) => match self.store.deploy_view(deploy_id) {
+            JobKind::Notice(notice) => notice,
+            JobKind::Finished(deploy_id) => match self.store.deploy_view(deploy_id) {
                 Ok(view) => match Notice::finished(&view) {
                     Some(notice) => notice,
                     None => return,
@@ -584,7 +682,9 @@ mod tests {
 
     #[test]
     fn an_unstarted_queue_counts_nothing_pending() {
+        let dir = tempfile::tempdir().unwrap();
         let notifier = Notifier {
+            store: Store::open(&dir.path().join("dw.sqlite")).unwrap(),
             shared: Arc::new(Shared {
                 pending: Mutex::new(0),
                 idle: Condvar::new(),

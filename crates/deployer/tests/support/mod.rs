@@ -148,6 +148,15 @@ pub fn http_get(url: &str) -> Result<String, String> {
         .map_err(|err| err.to_string())
 }
 
+/// Short stops and drains, so tests do not wait out production timings.
+fn test_config() -> DeployerConfig {
+    DeployerConfig {
+        max_parallel_deploys: 2,
+        stop_timeout: Duration::from_secs(1),
+        drain: Duration::from_millis(500),
+    }
+}
+
 /// One test's world: a database, a hub, a deployer, and names nobody else uses.
 pub struct Bed {
     pub run: String,
@@ -261,11 +270,7 @@ impl Bed {
             hub.clone(),
             docker,
             secrets.clone(),
-            DeployerConfig {
-                max_parallel_deploys: 2,
-                stop_timeout: Duration::from_secs(1),
-                drain: Duration::from_millis(500),
-            },
+            test_config(),
         )
         .expect("the deployer starts");
         let runtime = tokio::runtime::Builder::new_current_thread()
@@ -292,6 +297,20 @@ impl Bed {
             runtime,
             _dir: dir,
         }
+    }
+
+    /// Another deployer on this bed's store, as the next run of a process would make (the
+    /// first one is left as it is, as a killed process leaves its work).
+    pub fn next_run(&self) -> Deployer {
+        let docker = DockerClient::new(None).expect("DOCKER_HOST is usable");
+        Deployer::new(
+            self.store.clone(),
+            self.hub.clone(),
+            docker,
+            self.secrets.clone(),
+            test_config(),
+        )
+        .expect("the next run's deployer starts")
     }
 
     /// Runs a future of the test's own Docker calls.

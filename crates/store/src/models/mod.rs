@@ -7,6 +7,7 @@ pub mod deploy_log;
 pub mod deploy_step;
 pub mod image_retention;
 pub mod instance;
+pub mod notice_outbox;
 pub mod notification;
 pub mod poll_state;
 pub mod project;
