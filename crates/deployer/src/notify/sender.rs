@@ -185,7 +185,7 @@ impl Notifier {
                         JobKind::Notice(Notice::WaitingApproval(super::Facts::of_view(&view)))
                     }
                     None => {
-                        self.forget(notice.id);
+                        forget(&self.store, notice.id);
                         continue;
                     }
                 }
@@ -215,12 +215,6 @@ impl Notifier {
                 )
             })
             .ok()
-    }
-
-    fn forget(&self, outbox_id: i64) {
-        if let Err(error) = self.store.remove_pending_notice(outbox_id) {
-            log::warn!("{error}");
-        }
     }
 
     /// How targets are tried from now on.
@@ -275,6 +269,13 @@ impl Notifier {
     }
 }
 
+/// Removes a handled notice from the outbox; a failure only means it may be sent again.
+fn forget(store: &Store, outbox_id: i64) {
+    if let Err(error) = store.remove_pending_notice(outbox_id) {
+        log::warn!("{error}; the notice may be sent again at the next start");
+    }
+}
+
 /// Logs a notice that could not be queued; one in the outbox goes out at the next start.
 fn refused(job: &Job, reason: &str) {
     let later = if job.outbox_id.is_some() {
@@ -315,10 +316,8 @@ impl Worker {
                 log::error!("sending a notification panicked; the next ones are still sent");
             }
             // Handled either way: a notice that failed was reported, and would fail again.
-            if let Some(outbox_id) = job.outbox_id
-                && let Err(error) = self.store.remove_pending_notice(outbox_id)
-            {
-                log::warn!("{error}");
+            if let Some(outbox_id) = job.outbox_id {
+                forget(&self.store, outbox_id);
             }
             self.shared.done();
         }
